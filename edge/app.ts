@@ -1,0 +1,48 @@
+/**
+ * The edge as a Hono app. It takes every dependency as an argument (store, secrets, clock), so the
+ * same app runs on Workers + D1, in-process under Node/Deno + SQLite, and inside a user's own Worker.
+ */
+import { Hono } from "hono";
+import type { Store } from "../src/store/index.ts";
+import { requireBearer } from "./bearer.ts";
+import type { EdgeContext } from "./context.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { relayRoutes } from "./routes/relay.ts";
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
+
+export interface EdgeOptions {
+  store: Store;
+  relaySecret: string;
+  adminToken: string;
+  hostname?: string;
+  maxMessageBytes?: number;
+  now?: () => number;
+  /** Where internal errors are reported; defaults to console.error. */
+  onError?: (err: unknown) => void;
+}
+
+export function createEdgeApp(options: EdgeOptions): Hono {
+  const ctx: EdgeContext = {
+    store: options.store,
+    relaySecret: options.relaySecret,
+    adminToken: options.adminToken,
+    hostname: options.hostname ?? "mxedge.invalid",
+    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    now: options.now ?? Date.now,
+  };
+  const report = options.onError ?? ((err: unknown) => console.error("edge error:", err));
+
+  const app = new Hono();
+  app.onError((err, c) => {
+    report(err);
+    // Never a 2xx on an internal failure: the relay turns this into 451 4.3.0 and the sender retries.
+    return c.json({ error: "internal error", reply: { code: 451, enhanced: "4.3.0", message: "Temporary failure, please retry" } }, 500);
+  });
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.use("/relay/*", requireBearer(() => ctx.relaySecret, "mxedge-relay"));
+  app.route("/relay/v1", relayRoutes(ctx));
+  app.use("/api/*", requireBearer(() => ctx.adminToken, "mxedge-admin"));
+  app.route("/api", adminRoutes(ctx));
+  return app;
+}

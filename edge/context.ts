@@ -1,0 +1,9 @@
+import type { PipelineDeps } from "../src/pipeline/pipeline.ts";
+
+/** What every edge route gets: the store, the clock and the limits, chosen by the runtime entry. */
+export interface EdgeContext extends PipelineDeps {
+  relaySecret: string;
+  adminToken: string;
+  /** The largest message the edge accepts (and the relay advertises with SIZE). */
+  maxMessageBytes: number;
+}

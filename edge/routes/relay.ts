@@ -1,0 +1,66 @@
+/** The relay API (/relay/v1/...): what the relay asks while an SMTP session runs. */
+import { Hono } from "hono";
+import {
+  type AuthResponse,
+  AuthRequestSchema,
+  decodeTransaction,
+  type EdgeError,
+  IDEMPOTENCY_HEADER,
+  type IngestResponse,
+  RELAY_API_VERSION,
+  type RecipientResponse,
+  RecipientRequestSchema,
+  type SmtpReply,
+  TEMPFAIL,
+  TRANSACTION_HEADER,
+} from "../../src/contract.ts";
+import { runPipeline } from "../../src/pipeline/pipeline.ts";
+import { recipientReply } from "../../src/pipeline/route.ts";
+import { readLimited } from "../../src/streams.ts";
+import type { EdgeContext } from "../context.ts";
+
+const refuse = (error: string, reply: SmtpReply): EdgeError => ({ error, reply });
+
+export function relayRoutes(ctx: EdgeContext): Hono {
+  const app = new Hono();
+
+  app.get("/health", (c) => c.json({ ok: true, version: RELAY_API_VERSION }));
+
+  app.post("/recipient", async (c) => {
+    const parsed = RecipientRequestSchema.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json(refuse("bad request", TEMPFAIL), 400);
+    const { rcptTo, session } = parsed.data;
+    const resolution = await ctx.store.directory.resolveRecipient(rcptTo);
+    const reply = recipientReply(resolution, session.user !== null);
+    const body: RecipientResponse = { accept: reply.code < 300, reply };
+    return c.json(body);
+  });
+
+  app.post("/auth", async (c) => {
+    const parsed = AuthRequestSchema.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json(refuse("bad request", TEMPFAIL), 400);
+    const user = await ctx.store.directory.authenticate(parsed.data.username, parsed.data.password);
+    const body: AuthResponse = { ok: user !== null, user: user?.login ?? null };
+    return c.json(body);
+  });
+
+  app.post("/messages", async (c) => {
+    const transaction = decodeTransaction(c.req.header(TRANSACTION_HEADER));
+    const key = c.req.header(IDEMPOTENCY_HEADER) ?? "";
+    if (!transaction || !/^[\w.:-]{8,200}$/.test(key)) {
+      await c.req.raw.body?.cancel().catch(() => {});
+      return c.json(refuse("bad transaction header or idempotency key", TEMPFAIL), 400);
+    }
+    const body = await readLimited(c.req.raw.body, ctx.maxMessageBytes);
+    if (!body.ok) {
+      const reply = { code: 552, enhanced: "5.3.4", message: "Message size exceeds fixed maximum message size" };
+      return c.json(refuse("message too large", reply), 413);
+    }
+    const outcome = await runPipeline({ transaction, idempotencyKey: key, raw: body.bytes }, ctx);
+    if (outcome.kind === "refused") return c.json(refuse("refused", outcome.reply), 422);
+    const response: IngestResponse = { stored: true, id: outcome.id, duplicate: outcome.duplicate, reply: outcome.reply };
+    return c.json(response);
+  });
+
+  return app;
+}

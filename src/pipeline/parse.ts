@@ -1,0 +1,36 @@
+/** Parse stage: postal-mime reads the message once; the summary is what listings and the API show. */
+import PostalMime, { type Address, type Email } from "postal-mime";
+import type { MessageSummary } from "../store/schema.ts";
+
+function flatten(list: Address[] | undefined): string[] {
+  const out: string[] = [];
+  for (const a of list ?? []) {
+    if (a.group) for (const m of a.group) out.push(m.address);
+    else if (a.address) out.push(a.address);
+  }
+  return out;
+}
+
+function formatMailbox(a: Address | undefined): string | null {
+  if (!a) return null;
+  if (a.group) return a.name || null;
+  if (!a.address) return a.name || null;
+  return a.name ? `${a.name} <${a.address}>` : a.address;
+}
+
+export async function parseMessage(raw: Uint8Array): Promise<Email> {
+  return PostalMime.parse(raw, { attachmentEncoding: "arraybuffer" });
+}
+
+export function summarize(email: Email): MessageSummary {
+  return {
+    from: formatMailbox(email.from),
+    to: flatten(email.to),
+    cc: flatten(email.cc),
+    subject: email.subject ?? null,
+    date: email.date ?? null,
+    messageId: email.messageId ?? null,
+    inReplyTo: email.inReplyTo ?? null,
+    attachmentCount: email.attachments.length,
+  };
+}

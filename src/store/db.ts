@@ -1,0 +1,35 @@
+import { drizzle, type SqliteRemoteDatabase } from "drizzle-orm/sqlite-proxy";
+import * as schema from "./schema.ts";
+
+/** How drizzle asks for rows: `get` wants one row (or undefined), the others a list of rows. */
+export type QueryMethod = "run" | "all" | "values" | "get";
+
+export interface SqlStatement {
+  sql: string;
+  params: unknown[];
+  method: QueryMethod;
+}
+
+/** Rows come back as arrays of column values, in select order. */
+export interface SqlResult {
+  rows: unknown[];
+}
+
+/**
+ * The one thing a runtime must provide to host the store: run a statement, and run a batch of
+ * statements atomically (all or nothing). D1 and node:sqlite each have an adapter in edge/.
+ */
+export interface SqlDriver {
+  query(statement: SqlStatement): Promise<SqlResult>;
+  batch(statements: SqlStatement[]): Promise<SqlResult[]>;
+}
+
+export type Db = SqliteRemoteDatabase<typeof schema>;
+
+export function openDb(driver: SqlDriver): Db {
+  return drizzle(
+    async (sql, params, method) => driver.query({ sql, params, method }),
+    async (statements) => driver.batch(statements),
+    { schema },
+  );
+}

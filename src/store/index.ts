@@ -1,0 +1,18 @@
+import { type Db, openDb, type SqlDriver } from "./db.ts";
+import { Directory } from "./directory.ts";
+import { MessageStore } from "./messages.ts";
+
+/** Everything the edge keeps, over one database. */
+export interface Store {
+  db: Db;
+  directory: Directory;
+  messages: MessageStore;
+}
+
+export function createStore(driver: SqlDriver): Store {
+  const db = openDb(driver);
+  return { db, directory: new Directory(db), messages: new MessageStore(db) };
+}
+
+export type { Db, SqlDriver, SqlResult, SqlStatement } from "./db.ts";
+export { StoreError } from "./errors.ts";

@@ -1,0 +1,60 @@
+/**
+ * Password hashing with PBKDF2-HMAC-SHA256 via WebCrypto, so the same code runs on Workers, Node and Deno.
+ * Workers cap PBKDF2 at 100,000 iterations, which is what new hashes use. The PHC-like format
+ * `$pbkdf2-sha256$i=<iterations>$<salt b64>$<hash b64>` records its parameters, so they can change later.
+ */
+const ITERATIONS = 100_000;
+const SCHEME = "pbkdf2-sha256";
+
+function b64(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/=+$/, "");
+}
+
+function unb64(text: string): Uint8Array {
+  const bin = atob(text);
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, [
+    "deriveBits",
+  ]);
+  const bits = await crypto.subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt: salt as Uint8Array<ArrayBuffer>, iterations },
+    key,
+    256,
+  );
+  return new Uint8Array(bits);
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const hash = await derive(password, salt, ITERATIONS);
+  return `$${SCHEME}$i=${ITERATIONS}$${b64(salt)}$${b64(hash)}`;
+}
+
+/** Constant-time comparison of two byte strings of possibly different lengths. */
+export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+export function timingSafeEqualText(a: string, b: string): boolean {
+  const enc = new TextEncoder();
+  return timingSafeEqual(enc.encode(a), enc.encode(b));
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split("$");
+  // ["", scheme, "i=N", salt, hash]
+  if (parts.length !== 5 || parts[1] !== SCHEME) return false;
+  const iterations = Number(parts[2]?.slice(2));
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > ITERATIONS) return false;
+  const expected = unb64(parts[4] ?? "");
+  const actual = await derive(password, unb64(parts[3] ?? ""), iterations);
+  return timingSafeEqual(actual, expected);
+}

@@ -1,0 +1,12 @@
+import type { D1Migration } from "@cloudflare/vitest-plugin";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      DB: D1Database;
+      RELAY_SECRET: string;
+      ADMIN_TOKEN: string;
+      TEST_MIGRATIONS: D1Migration[];
+    }
+  }
+}
