@@ -1,0 +1,109 @@
+/**
+ * `mxedge serve`: the relay's listeners, plus (embedded mode) the edge in this process on a SQLite file
+ * and its HTTP API. With `edge.url` set it runs as a relay only and reaches the edge over HTTPS.
+ */
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { type Config, type ListenerConfig, listenerTls } from "../src/config.ts";
+import { openEmbeddedEdge } from "../edge/embedded.ts";
+import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
+import { type RunningHttp, serveHttp } from "./http-server.ts";
+import { imapNotImplemented } from "./imap/placeholder.ts";
+import { type ProtocolHandler, type RunningListener, startListener } from "./listener.ts";
+import type { Logger } from "./log.ts";
+import { loadSecrets } from "./secrets.ts";
+import { createSmtpEngine } from "./smtp/server.ts";
+import { loadCertificate, secureContextFor } from "./tls-files.ts";
+
+export interface RunningServer {
+  mode: "embedded" | "relay";
+  dataDir: string;
+  listeners: RunningListener[];
+  http: RunningHttp | null;
+  adminToken: string | null;
+  close(): Promise<void>;
+}
+
+export async function serve(config: Config, env: Record<string, string | undefined>, log: Logger): Promise<RunningServer> {
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const certificate = await loadCertificate(dataDir, config.tls, config.hostname);
+  const secureContext = secureContextFor(certificate);
+
+  let edgeFetch: EdgeFetch;
+  let baseUrl: string;
+  let relaySecret: string;
+  let http: RunningHttp | null = null;
+  let adminToken: string | null = null;
+  let closeEdge = () => {};
+
+  if (config.edge.url) {
+    relaySecret = env.MXEDGE_RELAY_SECRET ?? "";
+    if (!relaySecret) throw new Error("remote mode needs the relay secret in MXEDGE_RELAY_SECRET");
+    edgeFetch = (req) => fetch(req);
+    baseUrl = config.edge.url;
+  } else {
+    const secrets = loadSecrets(dataDir, env);
+    relaySecret = secrets.relaySecret;
+    adminToken = secrets.adminToken;
+    const edge = await openEmbeddedEdge({
+      dataDir,
+      hostname: config.hostname,
+      relaySecret,
+      adminToken,
+      maxMessageBytes: config.limits.maxMessageBytes,
+    });
+    if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
+    const app = edge.app;
+    edgeFetch = async (req) => app.fetch(req);
+    baseUrl = "http://edge.internal";
+    closeEdge = edge.close;
+    http = await serveHttp((req) => app.fetch(req), config.http.host, config.http.port);
+  }
+
+  const edge = new EdgeClient({ fetch: edgeFetch, baseUrl, secret: relaySecret, timeoutMs: config.edge.timeoutMs });
+  const handlerFor = (l: ListenerConfig): ProtocolHandler =>
+    l.role === "imap" || l.role === "imaps"
+      ? imapNotImplemented()
+      : createSmtpEngine({
+          listener: l,
+          hostname: config.hostname,
+          edge,
+          tls: { key: certificate.key, cert: certificate.cert },
+          maxMessageBytes: config.limits.maxMessageBytes,
+          maxRecipients: config.limits.maxRecipients,
+          log,
+        });
+
+  const listeners: RunningListener[] = [];
+  try {
+    for (const l of config.listeners) {
+      listeners.push(
+        await startListener(l, {
+          handler: handlerFor(l),
+          secureContext: () => secureContext,
+          implicitTls: listenerTls(l) === "implicit",
+          log,
+        }),
+      );
+    }
+  } catch (err) {
+    for (const l of listeners) await l.close();
+    await http?.close();
+    closeEdge();
+    throw err;
+  }
+
+  return {
+    mode: config.edge.url ? "relay" : "embedded",
+    dataDir,
+    listeners,
+    http,
+    adminToken,
+    async close() {
+      await Promise.all(listeners.map((l) => l.close()));
+      await http?.close();
+      closeEdge();
+    },
+  };
+}

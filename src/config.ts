@@ -1,0 +1,107 @@
+/**
+ * The one mxedge configuration, validated with zod. Sources, weakest first:
+ * built-in defaults < config file (TOML or JSON) < MXEDGE_* environment < command-line flags.
+ */
+import { z } from "zod";
+
+const port = z.number().int().min(0).max(65535);
+
+export const ProxyPolicySchema = z.strictObject({
+  /** CIDRs of the proxies allowed to send a PROXY header; a peer in this list must send one. */
+  trusted: z.array(z.string().min(1)).default([]),
+  timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+  maxHeaderBytes: z.number().int().min(16).max(65_535).default(4096),
+  /** Serve peers outside `trusted` as direct connections (a PROXY header from them is then an error). */
+  allowDirect: z.boolean().default(false),
+});
+export type ProxyPolicy = z.infer<typeof ProxyPolicySchema>;
+
+export const ListenerRoles = ["mx", "submission", "submissions", "imap", "imaps"] as const;
+export type ListenerRole = (typeof ListenerRoles)[number];
+
+export const ListenerSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be lower-case letters, digits and dashes"),
+  role: z.enum(ListenerRoles),
+  host: z.string().min(1).default("0.0.0.0"),
+  port,
+  /**
+   * "starttls": plain, upgraded by STARTTLS · "implicit": TLS from the first byte (465/993)
+   * "proxy": the proxy in front terminated TLS (trusted only via the PROXY v2 SSL TLV or assumeTls).
+   * Defaults follow the role: implicit for submissions/imaps, starttls otherwise.
+   */
+  tls: z.enum(["starttls", "implicit", "proxy"]).optional(),
+  assumeTls: z.boolean().default(false),
+  /** PROXY protocol on this listener: `true` uses the global policy, an object overrides it. */
+  proxy: z.union([z.boolean(), ProxyPolicySchema.partial()]).default(false),
+});
+export type ListenerConfig = z.infer<typeof ListenerSchema>;
+
+export const ConfigSchema = z.strictObject({
+  /** The name in greetings and Received headers. */
+  hostname: z.string().min(1).max(253).default("localhost"),
+  /** Where the embedded SQLite database, secrets and generated certificates live. */
+  dataDir: z.string().min(1).default("./data"),
+  http: z
+    .strictObject({ host: z.string().min(1).default("127.0.0.1"), port: port.default(8787) })
+    .prefault({}),
+  listeners: z
+    .array(ListenerSchema)
+    .default([
+      { name: "smtp", role: "mx", host: "0.0.0.0", port: 2525, assumeTls: false, proxy: false },
+      { name: "submission", role: "submission", host: "0.0.0.0", port: 2587, assumeTls: false, proxy: false },
+      { name: "submissions", role: "submissions", host: "0.0.0.0", port: 2465, assumeTls: false, proxy: false },
+      { name: "imap", role: "imap", host: "0.0.0.0", port: 2143, assumeTls: false, proxy: false },
+      { name: "imaps", role: "imaps", host: "0.0.0.0", port: 2993, assumeTls: false, proxy: false },
+    ])
+    .refine((ls) => new Set(ls.map((l) => l.name)).size === ls.length, "listener names must be unique"),
+  /** The global PROXY policy that listeners with `proxy = true` use. */
+  proxy: ProxyPolicySchema.prefault({}),
+  tls: z
+    .strictObject({
+      /** PEM files; when both are absent a self-signed certificate is generated in the data directory. */
+      cert: z.string().min(1).optional(),
+      key: z.string().min(1).optional(),
+    })
+    .refine((t) => (t.cert === undefined) === (t.key === undefined), "cert and key must be given together")
+    .prefault({}),
+  limits: z
+    .strictObject({
+      maxMessageBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(512 * 1024 * 1024)
+        .default(25 * 1024 * 1024),
+      maxRecipients: z.number().int().min(1).max(10_000).default(1000),
+    })
+    .prefault({}),
+  edge: z
+    .strictObject({
+      /** Remote mode: the deployed edge's base URL. Absent: the edge runs in this process. */
+      url: z.url().optional(),
+      /** How long the relay waits for the edge to confirm a message is stored. */
+      timeoutMs: z.number().int().min(1000).max(600_000).default(60_000),
+    })
+    .prefault({}),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export function listenerTls(l: ListenerConfig): "starttls" | "implicit" | "proxy" {
+  return l.tls ?? (l.role === "submissions" || l.role === "imaps" ? "implicit" : "starttls");
+}
+
+/** One line naming the field and the problem, e.g. `listeners.0.port: Too big: expected number to be <=65535`. */
+export function describeConfigError(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "invalid configuration";
+  const path = issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)";
+  return `${path}: ${issue.message}`;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; error: string };
+
+export function parseConfig(input: unknown): ConfigResult {
+  const result = ConfigSchema.safeParse(input);
+  return result.success ? { ok: true, config: result.data } : { ok: false, error: describeConfigError(result.error) };
+}

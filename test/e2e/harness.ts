@@ -1,0 +1,170 @@
+/**
+ * Starts the real `mxedge` process (under Node or Deno) on free loopback ports, and drives it with the
+ * real CLI and real clients (Python smtplib).
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const CLI = join(ROOT, "relay/cli.ts");
+const run = promisify(execFile);
+
+export type Runtime = "node" | "deno";
+
+export function runtimeCommand(runtime: Runtime): { cmd: string; args: string[] } {
+  if (runtime === "deno") {
+    return { cmd: join(ROOT, "node_modules/.bin/deno"), args: ["run", "--allow-all", "--quiet", CLI] };
+  }
+  return { cmd: process.execPath, args: [CLI] };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Ports {
+  smtp: number;
+  submission: number;
+  submissions: number;
+  imap: number;
+  imaps: number;
+  http: number;
+}
+
+export interface RunningMxedge {
+  ports: Ports;
+  dataDir: string;
+  adminToken: string;
+  output: () => string;
+  api<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
+  cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  stop(): Promise<void>;
+}
+
+export async function cli(
+  args: string[],
+  opts: { stdin?: string; env?: Record<string, string>; runtime?: Runtime } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { cmd, args: base } = runtimeCommand(opts.runtime ?? "node");
+  return new Promise((resolve) => {
+    const child = execFile(
+      cmd,
+      [...base, ...args],
+      { env: { ...process.env, MXEDGE_LOG: "error", ...opts.env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end(opts.stdin ?? "");
+  });
+}
+
+export async function startMxedge(opts: { runtime?: Runtime; env?: Record<string, string> } = {}): Promise<RunningMxedge> {
+  const runtime = opts.runtime ?? "node";
+  const dataDir = mkdtempSync(join(tmpdir(), "mxedge-e2e-"));
+  const ports: Ports = {
+    smtp: await freePort(),
+    submission: await freePort(),
+    submissions: await freePort(),
+    imap: await freePort(),
+    imaps: await freePort(),
+    http: await freePort(),
+  };
+  const { cmd, args } = runtimeCommand(runtime);
+  const flags = ["serve", "--data", dataDir, "--host", "127.0.0.1", "--hostname", "mx.e2e.test"];
+  for (const [k, v] of Object.entries(ports)) flags.push(`--${k}`, String(v));
+  const child: ChildProcess = spawn(cmd, [...args, ...flags], {
+    env: { ...process.env, MXEDGE_LOG: "info", ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mxedge did not start:\n${output}`)), 60_000);
+    const check = () => {
+      if (/^ready$/m.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", check);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mxedge exited with ${code}:\n${output}`));
+    });
+  });
+  const adminToken = /admin token\s+(\S+)/.exec(output)?.[1] ?? "";
+  return {
+    ports,
+    dataDir,
+    adminToken,
+    output: () => output,
+    async api<T>(path: string, init: RequestInit = {}) {
+      const headers = new Headers(init.headers);
+      headers.set("authorization", `Bearer ${adminToken}`);
+      const res = await fetch(`http://127.0.0.1:${ports.http}${path}`, { ...init, headers });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {}
+      return { status: res.status, body: body as T };
+    },
+    cli: (a, stdin) => cli([...a, "--data", dataDir], { stdin, runtime }),
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a Python 3 script (smtplib/imaplib are real clients); returns its stdout, throws on failure. */
+export async function python(script: string, args: string[] = []): Promise<string> {
+  const { stdout } = await run("python3", ["-c", script, ...args], { timeout: 60_000 });
+  return stdout;
+}
+
+export interface SmtpResult {
+  ok: boolean;
+  stage: string;
+  code: number;
+  reply: string;
+}
+
+export async function smtpSend(
+  mode: "plain" | "starttls" | "ssl",
+  port: number,
+  from: string,
+  rcpt: string,
+  subject: string,
+  auth?: { user: string; password: string },
+): Promise<SmtpResult> {
+  const args = [join(ROOT, "test/e2e/smtp-send.py"), mode, String(port), from, rcpt, subject];
+  if (auth) args.push(auth.user, auth.password);
+  const { stdout } = await run("python3", args, { timeout: 60_000 });
+  return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as SmtpResult;
+}

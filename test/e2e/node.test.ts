@@ -1,0 +1,3 @@
+import { mailPathSuite } from "./mail-path.ts";
+
+mailPathSuite("node");
