@@ -37,12 +37,24 @@ export function createEdgeApp(options: EdgeOptions): Hono {
   app.onError((err, c) => {
     report(err);
     // Never a 2xx on an internal failure: the relay turns this into 451 4.3.0 and the sender retries.
-    return c.json({ error: "internal error", reply: { code: 451, enhanced: "4.3.0", message: "Temporary failure, please retry" } }, 500);
+    return c.json(
+      {
+        error: "internal error",
+        reply: { code: 451, enhanced: "4.3.0", message: "Temporary failure, please retry" },
+      },
+      500,
+    );
   });
   app.get("/healthz", (c) => c.json({ ok: true }));
-  app.use("/relay/*", requireBearer(() => ctx.relaySecret, "mxedge-relay"));
+  app.use(
+    "/relay/*",
+    requireBearer(() => ctx.relaySecret, "mxedge-relay"),
+  );
   app.route("/relay/v1", relayRoutes(ctx));
-  app.use("/api/*", requireBearer(() => ctx.adminToken, "mxedge-admin"));
+  app.use(
+    "/api/*",
+    requireBearer(() => ctx.adminToken, "mxedge-admin"),
+  );
   app.route("/api", adminRoutes(ctx));
   return app;
 }

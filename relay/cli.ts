@@ -10,9 +10,9 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { openEmbeddedStore } from "../edge/embedded.ts";
 import { listenerTls } from "../src/config.ts";
 import { StoreError } from "../src/store/index.ts";
-import { openEmbeddedStore } from "../edge/embedded.ts";
 import { ConfigError, type ConfigOverrides, loadConfig, PORT_OPTIONS } from "./config-load.ts";
 import { createLogger, levelFromEnv } from "./log.ts";
 import { serve } from "./serve.ts";
@@ -102,20 +102,28 @@ async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
   if (relayOnly && !config.edge.url) throw new UsageError("relay mode needs --edge URL (or MXEDGE_EDGE_URL)");
   const log = createLogger(levelFromEnv(process.env.MXEDGE_LOG));
   const server = await serve(config, process.env, log);
-  out(`mxedge ${VERSION}: ${server.mode === "embedded" ? "edge + relay in one process" : `relay for ${config.edge.url}`}`);
+  out(
+    `mxedge ${VERSION}: ${server.mode === "embedded" ? "edge + relay in one process" : `relay for ${config.edge.url}`}`,
+  );
   if (server.mode === "embedded") out(`  data         ${server.dataDir}  (SQLite: mxedge.db)`);
   for (const l of server.listeners) {
     const cfg = config.listeners.find((c) => c.name === l.name);
     const tls = cfg ? listenerTls(cfg) : "";
-    out(`  ${l.name.padEnd(12)} ${cfg?.host}:${l.port}  (${cfg?.role}, ${tls === "implicit" ? "implicit TLS" : tls === "proxy" ? "TLS at proxy" : "STARTTLS"})`);
+    out(
+      `  ${l.name.padEnd(12)} ${cfg?.host}:${l.port}  (${cfg?.role}, ${tls === "implicit" ? "implicit TLS" : tls === "proxy" ? "TLS at proxy" : "STARTTLS"})`,
+    );
   }
   if (server.http) {
     out(`  http         http://${config.http.host}:${server.http.port}  (admin API and relay API)`);
     out(`  admin token  ${server.adminToken}  (also in ${server.dataDir}/secrets.json)`);
     out("next:");
     out(`  mxedge domain add example.com --data ${server.dataDir}`);
-    out(`  printf '%s' 'a long password' | mxedge user add you@example.com --password-stdin --data ${server.dataDir}`);
-    out(`  curl -H "Authorization: Bearer ${server.adminToken}" http://${config.http.host}:${server.http.port}/api/messages`);
+    out(
+      `  printf '%s' 'a long password' | mxedge user add you@example.com --password-stdin --data ${server.dataDir}`,
+    );
+    out(
+      `  curl -H "Authorization: Bearer ${server.adminToken}" http://${config.http.host}:${server.http.port}/api/messages`,
+    );
   }
   out("ready");
   let stopping = false;
@@ -144,13 +152,18 @@ async function runAdmin(parsed: Parsed): Promise<void> {
       const list = await directory.listDomains();
       out(json ? JSON.stringify(list) : list.map((d) => d.name).join("\n") || "(no domains)");
     } else if (noun === "user" && verb === "add" && arg) {
-      if (!parsed.values["password-stdin"]) throw new UsageError("user add needs --password-stdin (the password is read from standard input)");
+      if (!parsed.values["password-stdin"])
+        throw new UsageError("user add needs --password-stdin (the password is read from standard input)");
       const password = readStdin().replace(/\r?\n$/, "");
       const u = await directory.addUser(arg, password);
       out(json ? JSON.stringify(u) : `added user ${u.login} with mailboxes INBOX, Drafts, Sent, Junk, Trash`);
     } else if (noun === "user" && verb === "list") {
       const list = await directory.listUsers();
-      out(json ? JSON.stringify(list) : list.map((u) => `${u.login}${u.disabled ? " (disabled)" : ""}`).join("\n") || "(no users)");
+      out(
+        json
+          ? JSON.stringify(list)
+          : list.map((u) => `${u.login}${u.disabled ? " (disabled)" : ""}`).join("\n") || "(no users)",
+      );
     } else {
       throw new UsageError(`unknown command: ${parsed.positionals.join(" ")}`);
     }

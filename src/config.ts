@@ -49,7 +49,14 @@ export const ConfigSchema = z.strictObject({
     .default([
       { name: "smtp", role: "mx", host: "0.0.0.0", port: 2525, assumeTls: false, proxy: false },
       { name: "submission", role: "submission", host: "0.0.0.0", port: 2587, assumeTls: false, proxy: false },
-      { name: "submissions", role: "submissions", host: "0.0.0.0", port: 2465, assumeTls: false, proxy: false },
+      {
+        name: "submissions",
+        role: "submissions",
+        host: "0.0.0.0",
+        port: 2465,
+        assumeTls: false,
+        proxy: false,
+      },
       { name: "imap", role: "imap", host: "0.0.0.0", port: 2143, assumeTls: false, proxy: false },
       { name: "imaps", role: "imaps", host: "0.0.0.0", port: 2993, assumeTls: false, proxy: false },
     ])
@@ -103,5 +110,7 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; error: st
 
 export function parseConfig(input: unknown): ConfigResult {
   const result = ConfigSchema.safeParse(input);
-  return result.success ? { ok: true, config: result.data } : { ok: false, error: describeConfigError(result.error) };
+  return result.success
+    ? { ok: true, config: result.data }
+    : { ok: false, error: describeConfigError(result.error) };
 }

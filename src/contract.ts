@@ -135,4 +135,8 @@ export type IngestResponse = z.infer<typeof IngestResponseSchema>;
 export const EdgeErrorSchema = z.object({ error: z.string(), reply: SmtpReplySchema });
 export type EdgeError = z.infer<typeof EdgeErrorSchema>;
 
-export const TEMPFAIL: SmtpReply = { code: 451, enhanced: "4.3.0", message: "Temporary failure, please retry" };
+export const TEMPFAIL: SmtpReply = {
+  code: 451,
+  enhanced: "4.3.0",
+  message: "Temporary failure, please retry",
+};

@@ -3,7 +3,10 @@ import { concatBytes } from "./encoding.ts";
 
 export type LimitedRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too-large"; seen: number };
 
-export async function readLimited(stream: ReadableStream<Uint8Array> | null, max: number): Promise<LimitedRead> {
+export async function readLimited(
+  stream: ReadableStream<Uint8Array> | null,
+  max: number,
+): Promise<LimitedRead> {
   if (!stream) return { ok: true, bytes: new Uint8Array(0) };
   const reader = stream.getReader();
   const parts: Uint8Array[] = [];

@@ -1,15 +1,15 @@
 /** The relay API (/relay/v1/...): what the relay asks while an SMTP session runs. */
 import { Hono } from "hono";
 import {
-  type AuthResponse,
   AuthRequestSchema,
+  type AuthResponse,
   decodeTransaction,
   type EdgeError,
   IDEMPOTENCY_HEADER,
   type IngestResponse,
   RELAY_API_VERSION,
-  type RecipientResponse,
   RecipientRequestSchema,
+  type RecipientResponse,
   type SmtpReply,
   TEMPFAIL,
   TRANSACTION_HEADER,
@@ -53,12 +53,21 @@ export function relayRoutes(ctx: EdgeContext): Hono {
     }
     const body = await readLimited(c.req.raw.body, ctx.maxMessageBytes);
     if (!body.ok) {
-      const reply = { code: 552, enhanced: "5.3.4", message: "Message size exceeds fixed maximum message size" };
+      const reply = {
+        code: 552,
+        enhanced: "5.3.4",
+        message: "Message size exceeds fixed maximum message size",
+      };
       return c.json(refuse("message too large", reply), 413);
     }
     const outcome = await runPipeline({ transaction, idempotencyKey: key, raw: body.bytes }, ctx);
     if (outcome.kind === "refused") return c.json(refuse("refused", outcome.reply), 422);
-    const response: IngestResponse = { stored: true, id: outcome.id, duplicate: outcome.duplicate, reply: outcome.reply };
+    const response: IngestResponse = {
+      stored: true,
+      id: outcome.id,
+      duplicate: outcome.duplicate,
+      reply: outcome.reply,
+    };
     return c.json(response);
   });
 

@@ -26,23 +26,26 @@ export function bridgeBody(source: Readable): BridgedBody {
       resolve({ bytes, error: err });
     });
   });
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controllerRef = controller;
-      source.on("data", (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (draining) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-        if ((controller.desiredSize ?? 1) <= 0) source.pause();
-      });
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        controllerRef = controller;
+        source.on("data", (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (draining) return;
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+          if ((controller.desiredSize ?? 1) <= 0) source.pause();
+        });
+      },
+      pull() {
+        source.resume();
+      },
+      cancel() {
+        draining = true;
+        source.resume();
+      },
     },
-    pull() {
-      source.resume();
-    },
-    cancel() {
-      draining = true;
-      source.resume();
-    },
-  }, { highWaterMark: 4 });
+    { highWaterMark: 4 },
+  );
   return { body, ended };
 }

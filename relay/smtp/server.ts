@@ -103,11 +103,19 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
         .then((result) => {
           if (!result.ok) {
             log.error("smtp.auth.edge-failed", { session: session.id, reason: result.reason });
-            return callback(fail(state, { code: 454, enhanced: "4.7.0", message: "Temporary authentication failure" }));
+            return callback(
+              fail(state, { code: 454, enhanced: "4.7.0", message: "Temporary authentication failure" }),
+            );
           }
           if (!result.value.ok || !result.value.user) {
-            log.info("smtp.auth.failed", { session: session.id, client: state?.info.client.address, user: auth.username });
-            return callback(fail(state, { code: 535, enhanced: "5.7.8", message: "Authentication credentials invalid" }));
+            log.info("smtp.auth.failed", {
+              session: session.id,
+              client: state?.info.client.address,
+              user: auth.username,
+            });
+            return callback(
+              fail(state, { code: 535, enhanced: "5.7.8", message: "Authentication credentials invalid" }),
+            );
           }
           const response: SMTPServerAuthenticationResponse = { user: result.value.user };
           callback(null, response);
@@ -116,9 +124,14 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
 
     onRcptTo(address, session, callback) {
       const state = states.get(session.id);
-      if (!state) return callback(fail(state, { code: 451, enhanced: "4.3.0", message: "Session state lost" }));
+      if (!state)
+        return callback(fail(state, { code: 451, enhanced: "4.3.0", message: "Session state lost" }));
       void edge
-        .recipient({ mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "", rcptTo: address.address, session: sessionInfo(state.info, session) })
+        .recipient({
+          mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+          rcptTo: address.address,
+          session: sessionInfo(state.info, session),
+        })
         .then((result) => {
           if (!result.ok) {
             log.error("smtp.rcpt.edge-failed", { session: session.id, reason: result.reason });
@@ -134,7 +147,9 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
       const started = Date.now();
       if (!state) {
         stream.resume();
-        stream.once("end", () => callback(fail(state, { code: 451, enhanced: "4.3.0", message: "Session state lost" })));
+        stream.once("end", () =>
+          callback(fail(state, { code: 451, enhanced: "4.3.0", message: "Session state lost" })),
+        );
         return;
       }
       const transaction = buildTransaction(state.info, session);
@@ -155,17 +170,34 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
         };
         if (error) {
           log.error("smtp.data.stream-failed", { ...fields, reason: error.message });
-          return callback(fail(state, { code: 451, enhanced: "4.3.0", message: "Transfer failed, please retry" }));
+          return callback(
+            fail(state, { code: 451, enhanced: "4.3.0", message: "Transfer failed, please retry" }),
+          );
         }
         if (stream.sizeExceeded) {
           log.info("smtp.data.too-large", fields);
-          return callback(fail(state, { code: 552, enhanced: "5.3.4", message: "Message size exceeds fixed maximum message size" }));
+          return callback(
+            fail(state, {
+              code: 552,
+              enhanced: "5.3.4",
+              message: "Message size exceeds fixed maximum message size",
+            }),
+          );
         }
         if (!result.ok) {
-          log[result.reply.code >= 500 ? "info" : "error"]("smtp.data.refused", { ...fields, code: result.reply.code, reason: result.reason });
+          log[result.reply.code >= 500 ? "info" : "error"]("smtp.data.refused", {
+            ...fields,
+            code: result.reply.code,
+            reason: result.reason,
+          });
           return callback(fail(state, result.reply));
         }
-        log.info("smtp.data.stored", { ...fields, code: 250, id: result.value.id, duplicate: result.value.duplicate });
+        log.info("smtp.data.stored", {
+          ...fields,
+          code: 250,
+          id: result.value.id,
+          duplicate: result.value.duplicate,
+        });
         state.nextEnhanced = { code: 250, enhanced: result.value.reply.enhanced };
         callback(null, result.value.reply.message);
       })();
@@ -204,7 +236,12 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
           return original(code, context);
         };
       }
-      log.debug("smtp.connect", { session: id, listener: listener.name, client: info.client.address, proxy: info.proxy?.address ?? null });
+      log.debug("smtp.connect", {
+        session: id,
+        listener: listener.name,
+        client: info.client.address,
+        proxy: info.proxy?.address ?? null,
+      });
     },
     close() {
       return new Promise((resolve) => server.close(() => resolve()));

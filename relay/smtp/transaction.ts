@@ -24,14 +24,15 @@ export function sessionInfo(info: ConnectionInfo, session: SMTPServerSession): S
   const connection = sessionConnection(info, session);
   const user = typeof session.user === "string" ? session.user : null;
   const protocol = `${session.transmissionType?.startsWith("LMTP") ? "LMTP" : "ESMTP"}${connection.tls ? "S" : ""}${user ? "A" : ""}`;
-  const rdns = session.clientHostname && !session.clientHostname.startsWith("[") ? session.clientHostname : null;
+  const rdns =
+    session.clientHostname && !session.clientHostname.startsWith("[") ? session.clientHostname : null;
   return { helo: session.hostNameAppearsAs ?? "", user, protocol, rdns, connection };
 }
 
 export function buildTransaction(info: ConnectionInfo, session: SMTPServerSession): Transaction {
   const env = session.envelope;
   const from = env.mailFrom;
-  const args = from && from.args ? (from.args as Record<string, string | boolean | undefined>) : {};
+  const args = from?.args ? (from.args as Record<string, string | boolean | undefined>) : {};
   const size = Number(args.SIZE);
   const bodyArg = typeof args.BODY === "string" ? args.BODY.toUpperCase() : null;
   const notify: Record<string, string[]> = {};
@@ -42,7 +43,12 @@ export function buildTransaction(info: ConnectionInfo, session: SMTPServerSessio
   }
   const dsn =
     env.dsn || Object.keys(notify).length > 0 || Object.keys(orcpt).length > 0
-      ? { ret: (env.dsn?.ret as "FULL" | "HDRS" | null) ?? null, envid: env.dsn?.envid ?? null, notify, orcpt }
+      ? {
+          ret: (env.dsn?.ret as "FULL" | "HDRS" | null) ?? null,
+          envid: env.dsn?.envid ?? null,
+          notify,
+          orcpt,
+        }
       : null;
   return {
     version: 1,

@@ -83,10 +83,14 @@ export class Directory {
     // One atomic batch: the user, its address and its mailboxes exist together or not at all.
     await this.#db.batch([
       this.#db.insert(users).values({ login, passwordHash }),
-      this.#db.insert(addresses).values({ domainId: domain.id, localPart: parsed.local, kind: "mailbox", userId }),
+      this.#db
+        .insert(addresses)
+        .values({ domainId: domain.id, localPart: parsed.local, kind: "mailbox", userId }),
       this.#db
         .insert(mailboxes)
-        .values(DEFAULT_MAILBOXES.map((m) => ({ userId, name: m.name, specialUse: m.specialUse, uidValidity }))),
+        .values(
+          DEFAULT_MAILBOXES.map((m) => ({ userId, name: m.name, specialUse: m.specialUse, uidValidity })),
+        ),
     ]);
     const user = await this.#db.select().from(users).where(eq(users.login, login)).get();
     if (!user) throw new Error(`user ${login} vanished after insert`);
@@ -102,11 +106,7 @@ export class Directory {
 
   /** Checks a login and password; returns the user or null. Disabled users never authenticate. */
   async authenticate(login: string, password: string): Promise<{ id: number; login: string } | null> {
-    const user = await this.#db
-      .select()
-      .from(users)
-      .where(eq(users.login, login.trim().toLowerCase()))
-      .get();
+    const user = await this.#db.select().from(users).where(eq(users.login, login.trim().toLowerCase())).get();
     if (!user || user.disabled) {
       // Spend comparable time on unknown users so timing does not reveal which logins exist.
       await verifyPassword(password, "$pbkdf2-sha256$i=100000$AAAAAAAAAAAAAAAAAAAAAA$AAAA");

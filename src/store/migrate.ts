@@ -29,7 +29,9 @@ export async function applyMigrations(driver: SqlDriver, migrations: Migration[]
   await driver.query({ sql: TRACKING_TABLE, params: [], method: "run" });
   const done = await driver.query({ sql: "SELECT name FROM d1_migrations", params: [], method: "all" });
   const applied = new Set(done.rows.map((r) => String((r as unknown[])[0])));
-  const pending = [...migrations].sort((a, b) => a.name.localeCompare(b.name)).filter((m) => !applied.has(m.name));
+  const pending = [...migrations]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .filter((m) => !applied.has(m.name));
   for (const m of pending) {
     await driver.batch([
       ...splitStatements(m.sql).map((sql) => ({ sql, params: [], method: "run" as const })),

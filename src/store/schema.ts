@@ -9,7 +9,15 @@
  * Migrations are generated from this file by drizzle-kit (`npm run db:generate`) into migrations/.
  */
 import { sql } from "drizzle-orm";
-import { customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  customType,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 /** Bytes stored as a SQLite BLOB, surfaced as a Uint8Array on every runtime. */
 export const bytes = customType<{ data: Uint8Array; driverData: Uint8Array }>({
@@ -32,22 +40,21 @@ export function toBytes(value: unknown): Uint8Array {
   throw new TypeError(`expected a BLOB, got ${typeof value}`);
 }
 
-const json = <T>() => customType<{ data: T; driverData: string }>({
-  dataType() {
-    return "text";
-  },
-  toDriver(value: T): string {
-    return JSON.stringify(value);
-  },
-  fromDriver(value: string): T {
-    return JSON.parse(value) as T;
-  },
-});
+const json = <T>() =>
+  customType<{ data: T; driverData: string }>({
+    dataType() {
+      return "text";
+    },
+    toDriver(value: T): string {
+      return JSON.stringify(value);
+    },
+    fromDriver(value: string): T {
+      return JSON.parse(value) as T;
+    },
+  });
 
 const createdAt = () =>
-  integer("created_at", { mode: "number" })
-    .notNull()
-    .default(sql`(unixepoch() * 1000)`);
+  integer("created_at", { mode: "number" }).notNull().default(sql`(unixepoch() * 1000)`);
 
 export const domains = sqliteTable("domains", {
   id: integer("id").primaryKey({ autoIncrement: true }),

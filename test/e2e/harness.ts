@@ -73,7 +73,9 @@ export async function cli(
   });
 }
 
-export async function startMxedge(opts: { runtime?: Runtime; env?: Record<string, string> } = {}): Promise<RunningMxedge> {
+export async function startMxedge(
+  opts: { runtime?: Runtime; env?: Record<string, string> } = {},
+): Promise<RunningMxedge> {
   const runtime = opts.runtime ?? "node";
   const dataDir = mkdtempSync(join(tmpdir(), "mxedge-e2e-"));
   const ports: Ports = {

@@ -8,7 +8,8 @@ import { encodeTransaction, type Transaction } from "../../src/contract.ts";
 
 const relay = { authorization: `Bearer ${env.RELAY_SECRET}` };
 const admin = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
-const call = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`https://edge.test${path}`, init));
+const call = (path: string, init?: RequestInit) =>
+  exports.default.fetch(new Request(`https://edge.test${path}`, init));
 
 function transaction(rcpt: string): Transaction {
   return {
@@ -38,11 +39,20 @@ function transaction(rcpt: string): Transaction {
   };
 }
 
-const message = "From: Alice <alice@sender.test>\r\nTo: bob@d1.test\r\nSubject: hello from workerd\r\n\r\nBody line\r\n";
+const message =
+  "From: Alice <alice@sender.test>\r\nTo: bob@d1.test\r\nSubject: hello from workerd\r\n\r\nBody line\r\n";
 
 describe("edge on workerd + D1", () => {
   beforeAll(async () => {
-    expect((await call("/api/domains", { method: "POST", headers: admin, body: JSON.stringify({ name: "d1.test" }) })).status).toBe(201);
+    expect(
+      (
+        await call("/api/domains", {
+          method: "POST",
+          headers: admin,
+          body: JSON.stringify({ name: "d1.test" }),
+        })
+      ).status,
+    ).toBe(201);
     const user = await call("/api/users", {
       method: "POST",
       headers: admin,
@@ -96,9 +106,16 @@ describe("edge on workerd + D1", () => {
       messages: Array<{ id: string; subject: string; from: string; to: string[] }>;
     };
     expect(list.messages).toHaveLength(1);
-    expect(list.messages[0]).toMatchObject({ id: stored.id, subject: "hello from workerd", from: "Alice <alice@sender.test>", to: ["bob@d1.test"] });
+    expect(list.messages[0]).toMatchObject({
+      id: stored.id,
+      subject: "hello from workerd",
+      from: "Alice <alice@sender.test>",
+      to: ["bob@d1.test"],
+    });
 
-    const raw = new TextDecoder().decode(await (await call(`/api/messages/${stored.id}/raw`, { headers: admin })).arrayBuffer());
+    const raw = new TextDecoder().decode(
+      await (await call(`/api/messages/${stored.id}/raw`, { headers: admin })).arrayBuffer(),
+    );
     expect(raw).toMatch(/^Received: from mail\.sender\.test \(\[192\.0\.2\.7\]\)/);
     expect(raw.endsWith(message)).toBe(true);
 
@@ -115,25 +132,39 @@ describe("edge on workerd + D1", () => {
     const big = `Subject: big\r\n\r\n${"0123456789abcdef".repeat(80_000)}\r\n`; // ~1.25 MiB → 3 chunks
     const res = await call("/relay/v1/messages", {
       method: "POST",
-      headers: { ...relay, "mxedge-transaction": encodeTransaction(transaction("bob@d1.test")), "idempotency-key": "workers-big-1" },
+      headers: {
+        ...relay,
+        "mxedge-transaction": encodeTransaction(transaction("bob@d1.test")),
+        "idempotency-key": "workers-big-1",
+      },
       body: big,
     });
     const { id } = (await res.json()) as { id: string };
-    const chunks = await env.DB.prepare("select count(*) as n from blob_chunks where blob_id = ?").bind(id).first<{ n: number }>();
+    const chunks = await env.DB.prepare("select count(*) as n from blob_chunks where blob_id = ?")
+      .bind(id)
+      .first<{ n: number }>();
     expect(chunks?.n).toBe(3);
-    const raw = new TextDecoder().decode(await (await call(`/api/messages/${id}/raw`, { headers: admin })).arrayBuffer());
+    const raw = new TextDecoder().decode(
+      await (await call(`/api/messages/${id}/raw`, { headers: admin })).arrayBuffer(),
+    );
     expect(raw.endsWith(big)).toBe(true);
   });
 
   it("refuses a body over the size limit with 552 and stores nothing", async () => {
     const res = await call("/relay/v1/messages", {
       method: "POST",
-      headers: { ...relay, "mxedge-transaction": encodeTransaction(transaction("bob@d1.test")), "idempotency-key": "workers-huge-1" },
+      headers: {
+        ...relay,
+        "mxedge-transaction": encodeTransaction(transaction("bob@d1.test")),
+        "idempotency-key": "workers-huge-1",
+      },
       body: new Uint8Array(26 * 1024 * 1024),
     });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { reply: { code: number } }).reply.code).toBe(552);
-    const n = await env.DB.prepare("select count(*) as n from ingests where idempotency_key = 'workers-huge-1'").first<{ n: number }>();
+    const n = await env.DB.prepare(
+      "select count(*) as n from ingests where idempotency_key = 'workers-huge-1'",
+    ).first<{ n: number }>();
     expect(n?.n).toBe(0);
   });
 });
