@@ -33,11 +33,14 @@ function readConfigFile(path: string): Json {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new ConfigError(`config file ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : (err as Error).message}`);
+    throw new ConfigError(
+      `config file ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : (err as Error).message}`,
+    );
   }
   try {
     const value: unknown = path.endsWith(".json") ? JSON.parse(text) : parseToml(text);
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("expected a table/object");
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      throw new Error("expected a table/object");
     return value as Json;
   } catch (err) {
     throw new ConfigError(`config file ${path}: ${(err as Error).message.split("\n")[0]}`);
@@ -92,7 +95,8 @@ function apply(base: Json, o: ConfigOverrides, source: (name: string) => string)
       return next;
     });
     for (const [name] of portEntries) {
-      if (!listeners.some((l) => l.name === name)) throw new ConfigError(`${source(name)}: no listener named "${name}" in the config`);
+      if (!listeners.some((l) => l.name === name))
+        throw new ConfigError(`${source(name)}: no listener named "${name}" in the config`);
     }
   }
   return out;

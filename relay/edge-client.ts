@@ -70,7 +70,11 @@ export class EdgeClient {
         if (response.ok) {
           const value = parse(body);
           if (value !== null) return { ok: true, value };
-          return { ok: false, reply: TEMPFAIL, reason: `edge answered ${response.status} with an unexpected body` };
+          return {
+            ok: false,
+            reply: TEMPFAIL,
+            reason: `edge answered ${response.status} with an unexpected body`,
+          };
         }
         const refusal = EdgeErrorSchema.safeParse(body);
         // A 5xx is an internal edge failure: always temporary, whatever its body says.

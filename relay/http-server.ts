@@ -6,7 +6,11 @@ export interface RunningHttp {
   close(): Promise<void>;
 }
 
-export function serveHttp(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number): Promise<RunningHttp> {
+export function serveHttp(
+  fetch: (req: Request) => Response | Promise<Response>,
+  host: string,
+  port: number,
+): Promise<RunningHttp> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, hostname: host, port }, (info) => {
       resolve({

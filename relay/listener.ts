@@ -42,7 +42,11 @@ export function socketEndpoints(socket: Socket): { client: Endpoint; server: End
   };
 }
 
-function upgrade(socket: Socket, deps: ListenerDeps, info: ConnectionInfo): Promise<{ tls: TLSSocket; info: ConnectionInfo } | null> {
+function upgrade(
+  socket: Socket,
+  deps: ListenerDeps,
+  info: ConnectionInfo,
+): Promise<{ tls: TLSSocket; info: ConnectionInfo } | null> {
   return new Promise((resolve) => {
     const tls = new TLSSocket(socket, { isServer: true, secureContext: deps.secureContext() });
     const timer = setTimeout(() => tls.destroy(), deps.handshakeTimeoutMs ?? 10_000);
@@ -82,7 +86,9 @@ export function startListener(cfg: ListenerConfig, deps: ListenerDeps): Promise<
   const server: Server = createServer({ pauseOnConnect: false }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    socket.on("error", (err) => deps.log.debug("listener.socket-error", { listener: cfg.name, reason: err.message }));
+    socket.on("error", (err) =>
+      deps.log.debug("listener.socket-error", { listener: cfg.name, reason: err.message }),
+    );
     void (async () => {
       const info = deps.accept
         ? await deps.accept(socket)

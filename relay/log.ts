@@ -8,11 +8,17 @@ export interface Logger {
   debug(event: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(level: LogLevel = "info", write: (line: string) => void = (l) => console.log(l)): Logger {
+export function createLogger(
+  level: LogLevel = "info",
+  write: (line: string) => void = (l) => console.log(l),
+): Logger {
   const at = LEVELS[level] ?? LEVELS.info;
-  const emit = (lvl: Exclude<LogLevel, "silent">) => (event: string, fields: Record<string, unknown> = {}) => {
-    if (LEVELS[lvl] <= at) write(JSON.stringify({ time: new Date().toISOString(), level: lvl, event, ...fields }));
-  };
+  const emit =
+    (lvl: Exclude<LogLevel, "silent">) =>
+    (event: string, fields: Record<string, unknown> = {}) => {
+      if (LEVELS[lvl] <= at)
+        write(JSON.stringify({ time: new Date().toISOString(), level: lvl, event, ...fields }));
+    };
   return { error: emit("error"), info: emit("info"), debug: emit("debug") };
 }
 

@@ -4,8 +4,8 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { type Config, type ListenerConfig, listenerTls } from "../src/config.ts";
 import { openEmbeddedEdge } from "../edge/embedded.ts";
+import { type Config, type ListenerConfig, listenerTls } from "../src/config.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
 import { imapNotImplemented } from "./imap/placeholder.ts";
@@ -24,7 +24,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function serve(config: Config, env: Record<string, string | undefined>, log: Logger): Promise<RunningServer> {
+export async function serve(
+  config: Config,
+  env: Record<string, string | undefined>,
+  log: Logger,
+): Promise<RunningServer> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const certificate = await loadCertificate(dataDir, config.tls, config.hostname);
@@ -61,7 +65,12 @@ export async function serve(config: Config, env: Record<string, string | undefin
     http = await serveHttp((req) => app.fetch(req), config.http.host, config.http.port);
   }
 
-  const edge = new EdgeClient({ fetch: edgeFetch, baseUrl, secret: relaySecret, timeoutMs: config.edge.timeoutMs });
+  const edge = new EdgeClient({
+    fetch: edgeFetch,
+    baseUrl,
+    secret: relaySecret,
+    timeoutMs: config.edge.timeoutMs,
+  });
   const handlerFor = (l: ListenerConfig): ProtocolHandler =>
     l.role === "imap" || l.role === "imaps"
       ? imapNotImplemented()

@@ -16,7 +16,11 @@ export async function loadCertificate(
   hostname: string,
 ): Promise<CertificatePair> {
   if (configured.cert && configured.key) {
-    return { cert: readFileSync(configured.cert, "utf8"), key: readFileSync(configured.key, "utf8"), selfSigned: false };
+    return {
+      cert: readFileSync(configured.cert, "utf8"),
+      key: readFileSync(configured.key, "utf8"),
+      selfSigned: false,
+    };
   }
   const dir = join(dataDir, "tls");
   const certPath = join(dir, "selfsigned.crt");
@@ -26,7 +30,16 @@ export async function loadCertificate(
     const pems = await selfsigned.generate([{ name: "commonName", value: hostname }], {
       keySize: 2048,
       algorithm: "sha256",
-      extensions: [{ name: "subjectAltName", altNames: [{ type: 2, value: hostname }, { type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] }],
+      extensions: [
+        {
+          name: "subjectAltName",
+          altNames: [
+            { type: 2, value: hostname },
+            { type: 2, value: "localhost" },
+            { type: 7, ip: "127.0.0.1" },
+          ],
+        },
+      ],
     } as Parameters<typeof selfsigned.generate>[1]);
     writeFileSync(keyPath, pems.private, { mode: 0o600 });
     writeFileSync(certPath, pems.cert);
