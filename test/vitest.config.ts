@@ -38,7 +38,11 @@ export default defineConfig({
               main: new URL("../edge/worker.ts", import.meta.url).pathname,
               wrangler: { configPath: new URL("../wrangler.toml", import.meta.url).pathname },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, RELAY_SECRET: "test-relay-secret", ADMIN_TOKEN: "test-admin-token" },
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  RELAY_SECRET: "test-relay-secret",
+                  ADMIN_TOKEN: "test-admin-token",
+                },
               },
             };
           }),
