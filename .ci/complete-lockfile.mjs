@@ -12,10 +12,14 @@ let added = 0;
 
 function platformOf(name) {
   const n = name.toLowerCase();
-  const os = ["android", "darwin", "win32", "freebsd", "openbsd", "netbsd", "sunos", "aix", "linux"].find((o) => n.includes(o))
-    ?? (n.includes("windows") ? "win32" : undefined);
-  const cpu = ["arm64", "x64", "ia32", "arm", "ppc64", "s390x", "riscv64", "loong64", "mips64el"].find((c) => n.includes(c))
-    ?? (n.includes("-64") ? "x64" : undefined);
+  const os =
+    ["android", "darwin", "win32", "freebsd", "openbsd", "netbsd", "sunos", "aix", "linux"].find((o) =>
+      n.includes(o),
+    ) ?? (n.includes("windows") ? "win32" : undefined);
+  const cpu =
+    ["arm64", "x64", "ia32", "arm", "ppc64", "s390x", "riscv64", "loong64", "mips64el"].find((c) =>
+      n.includes(c),
+    ) ?? (n.includes("-64") ? "x64" : undefined);
   const libc = n.includes("musl") ? "musl" : undefined;
   return { os: os === "windows" ? "win32" : os, cpu, libc };
 }
@@ -41,7 +45,9 @@ for (const [where, entry] of Object.entries(pkgs)) {
     added++;
   }
 }
-const sorted = Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+const sorted = Object.fromEntries(
+  Object.entries(pkgs).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
+);
 lock.packages = sorted;
 writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`complete-lockfile: added ${added} platform entries`);

@@ -32,7 +32,8 @@ export function sessionInfo(info: ConnectionInfo, session: SMTPServerSession): S
 export function buildTransaction(info: ConnectionInfo, session: SMTPServerSession): Transaction {
   const env = session.envelope;
   const from = env.mailFrom;
-  const args: Record<string, string | boolean | undefined> = from && from.args !== false ? (from.args as Record<string, string | boolean | undefined>) : {};
+  const args: Record<string, string | boolean | undefined> =
+    from && from.args !== false ? (from.args as Record<string, string | boolean | undefined>) : {};
   const size = Number(args.SIZE);
   const bodyArg = typeof args.BODY === "string" ? args.BODY.toUpperCase() : null;
   const notify: Record<string, string[]> = {};

@@ -1,0 +1,20 @@
+/** A throwaway self-signed P-256 certificate for "localhost", for loopback TLS tests only. */
+export const TEST_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgoDbjBjlUs4+cj0LP
+an+WSulibrTFF3+rLnP+dDwSMXOhRANCAASQUIjUymckmVbaiukyVuA/x0S35xM/
+FoctagoKom5SUWpunuZR2ZuZZtyl3Heo+ngSv2oygWqGXOl+FbCfGN3o
+-----END PRIVATE KEY-----
+`;
+
+export const TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBfzCCASWgAwIBAgIUSFtYkPpLi8rqd1aPIqoRU+DAAqAwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyMzIwMzM0NloYDzIxMjYxMDMw
+MjAzMzQ2WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAASQUIjUymckmVbaiukyVuA/x0S35xM/FoctagoKom5SUWpunuZR2ZuZ
+Ztyl3Heo+ngSv2oygWqGXOl+FbCfGN3oo1MwUTAdBgNVHQ4EFgQUN/1VHNifzNfy
+oKbjTx5TlIHZF70wHwYDVR0jBBgwFoAUN/1VHNifzNfyoKbjTx5TlIHZF70wDwYD
+VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiB0cYMx4/BNAZ7QXq48om40
+r6hOIyhYolKaaTbqKN76RQIhAP+n/S451fQp8elVXWODghZZalFyekW3on5I7+1T
+7Df5
+-----END CERTIFICATE-----
+`;
