@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive (real clients and proxies). Under CI a failure is fatal.
 set -euo pipefail
-packages=(python3 swaks haproxy nginx-light openssl)
+packages=(python3 swaks haproxy nginx-light libnginx-mod-stream openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -9,6 +9,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "apt: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  dpkg --configure -a || true   # finish any install an earlier run left half-done
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
-import { type Config, type ConfigInput, parseConfig } from "../src/config.ts";
+import { type Config, type ConfigInput, listenerProxyPolicy, parseConfig } from "../src/config.ts";
+import { resolveProxyPolicy } from "./proxy/index.ts";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -114,7 +115,25 @@ export function loadConfig(flags: ConfigOverrides, env: Record<string, string | 
   let input: Json = file ? readConfigFile(file) : {};
   input = apply(input, fromEnv, (n) => `MXEDGE_${n.toUpperCase()}`);
   input = apply(input, flags, (n) => `--${n}`);
+  const where = file ? `config file ${file}: ` : "";
   const result = parseConfig(input as ConfigInput);
-  if (!result.ok) throw new ConfigError(`${file ? `config file ${file}: ` : ""}${result.error}`);
+  if (!result.ok) throw new ConfigError(`${where}${result.error}`);
+  checkProxyPolicies(result.config, where);
   return result.config;
+}
+
+/** CIDR lists and header limits are checked here, where the PROXY code that reads them lives. */
+function checkProxyPolicies(config: Config, where: string): void {
+  const check = (field: string, policy: Parameters<typeof resolveProxyPolicy>[0]) => {
+    try {
+      resolveProxyPolicy(policy);
+    } catch (err) {
+      throw new ConfigError(`${where}${field}.${(err as Error).message.replace(/^proxy /, "")}`);
+    }
+  };
+  check("proxy", config.proxy);
+  config.listeners.forEach((l, i) => {
+    const policy = listenerProxyPolicy(config, l);
+    if (policy) check(`listeners.${i}.proxy`, policy);
+  });
 }

@@ -5,12 +5,13 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { openEmbeddedEdge } from "../edge/embedded.ts";
-import { type Config, type ListenerConfig, listenerTls } from "../src/config.ts";
+import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
 import { imapNotImplemented } from "./imap/placeholder.ts";
 import { type ProtocolHandler, type RunningListener, startListener } from "./listener.ts";
 import type { Logger } from "./log.ts";
+import { proxyAcceptor } from "./proxy-accept.ts";
 import { loadSecrets } from "./secrets.ts";
 import { createSmtpEngine } from "./smtp/server.ts";
 import { loadCertificate, secureContextFor } from "./tls-files.ts";
@@ -73,7 +74,7 @@ export async function serve(
   });
   const handlerFor = (l: ListenerConfig): ProtocolHandler =>
     l.role === "imap" || l.role === "imaps"
-      ? imapNotImplemented()
+      ? imapNotImplemented(l, log)
       : createSmtpEngine({
           listener: l,
           hostname: config.hostname,
@@ -92,6 +93,7 @@ export async function serve(
           handler: handlerFor(l),
           secureContext: () => secureContext,
           implicitTls: listenerTls(l) === "implicit",
+          accept: proxyAcceptor(l, listenerProxyPolicy(config, l), log),
           log,
         }),
       );

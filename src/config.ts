@@ -80,6 +80,27 @@ export const ConfigSchema = z.strictObject({
         .max(512 * 1024 * 1024)
         .default(25 * 1024 * 1024),
       maxRecipients: z.number().int().min(1).max(10_000).default(1000),
+      /** Bare CR or LF in DATA: refuse the message (Postfix smtpd_forbid_bare_newline) or turn it into CRLF. */
+      bareNewlines: z.enum(["reject", "normalize"]).default("reject"),
+      /** Longest SMTP command line in bytes (RFC 5321: 512; Postfix line_length_limit: 2048); longer gets 421. */
+      maxCommandLineBytes: z.number().int().min(512).max(65_536).default(2048),
+      /** Idle time allowed while a command is expected (Postfix smtpd_timeout: 300 s), then 421. */
+      commandTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
+      /** Idle time allowed inside DATA, between two chunks of the message, then 421. */
+      dataTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
+      /** Open SMTP connections per listener (Postfix default_process_limit: 100). */
+      maxConnections: z.number().int().min(1).max(1_000_000).default(1000),
+      /** Open SMTP connections per client IP (Postfix smtpd_client_connection_count_limit: 50). */
+      maxConnectionsPerIp: z.number().int().min(1).max(1_000_000).default(50),
+      /** 4xx/5xx replies in one session before it is closed with 421 (Postfix smtpd_hard_error_limit: 20). */
+      maxErrors: z.number().int().min(1).max(1000).default(20),
+      /** Delay before answering a failed AUTH, multiplied by the client IP's recent failures (capped at 10×). */
+      authFailureDelayMs: z.number().int().min(0).max(60_000).default(1000),
+      /** Failed AUTH attempts per client IP within `authFailureWindowMs` before 421 (then per attempt). */
+      maxAuthFailures: z.number().int().min(1).max(10_000).default(10),
+      authFailureWindowMs: z.number().int().min(1000).max(86_400_000).default(600_000),
+      /** Messages per client IP per minute; 0 = no limit (Postfix smtpd_client_message_rate_limit: 0). */
+      messagesPerMinutePerIp: z.number().int().min(0).max(1_000_000).default(0),
     })
     .prefault({}),
   edge: z
@@ -113,4 +134,11 @@ export function parseConfig(input: unknown): ConfigResult {
   return result.success
     ? { ok: true, config: result.data }
     : { ok: false, error: describeConfigError(result.error) };
+}
+
+/** The PROXY policy a listener runs with: null when the listener does not take PROXY headers. */
+export function listenerProxyPolicy(config: Config, l: ListenerConfig): ProxyPolicy | null {
+  if (l.proxy === false) return null;
+  if (l.proxy === true) return config.proxy;
+  return { ...config.proxy, ...l.proxy };
 }

@@ -69,6 +69,22 @@ describe("configuration errors", () => {
     );
   });
 
+  it("a malformed trusted-proxy CIDR, globally or on a listener", async () => {
+    const p = file("cidr.toml", '[proxy]\ntrusted = ["10.0.0.0/8", "10.0.0.1/8"]\n');
+    expectOneLineError(
+      await cli(["config", "check", "--config", p]),
+      /: proxy\.trusted\[1\]: invalid CIDR "10\.0\.0\.1\/8": host bits are set/,
+    );
+    const q = file(
+      "cidr2.toml",
+      '[[listeners]]\nname = "smtp"\nrole = "mx"\nport = 25\nproxy = { trusted = ["300.1.1.1"] }\n',
+    );
+    expectOneLineError(
+      await cli(["config", "check", "--config", q]),
+      /: listeners\.0\.proxy\.trusted\[0\]: invalid CIDR "300\.1\.1\.1"/,
+    );
+  });
+
   it("an unknown flag or command", async () => {
     const r = await cli(["serve", "--smtpp", "25"]);
     expect(r.code).toBe(2);

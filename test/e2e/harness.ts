@@ -73,9 +73,14 @@ export async function cli(
   });
 }
 
-export async function startMxedge(
-  opts: { runtime?: Runtime; env?: Record<string, string> } = {},
-): Promise<RunningMxedge> {
+export interface StartOptions {
+  runtime?: Runtime;
+  env?: Record<string, string>;
+  /** Extra command-line arguments for `mxedge serve`, e.g. ["--config", path]. */
+  args?: string[];
+}
+
+export async function startMxedge(opts: StartOptions = {}): Promise<RunningMxedge> {
   const runtime = opts.runtime ?? "node";
   const dataDir = mkdtempSync(join(tmpdir(), "mxedge-e2e-"));
   const ports: Ports = {
@@ -89,6 +94,7 @@ export async function startMxedge(
   const { cmd, args } = runtimeCommand(runtime);
   const flags = ["serve", "--data", dataDir, "--host", "127.0.0.1", "--hostname", "mx.e2e.test"];
   for (const [k, v] of Object.entries(ports)) flags.push(`--${k}`, String(v));
+  flags.push(...(opts.args ?? []));
   const child: ChildProcess = spawn(cmd, [...args, ...flags], {
     env: { ...process.env, MXEDGE_LOG: "info", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
