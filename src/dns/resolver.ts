@@ -1,0 +1,40 @@
+/**
+ * The DNS interface the pipeline uses (SPF, DKIM, DMARC, ARC, DNSBL). Its shape is node's
+ * `dns.promises.resolve(name, rrtype)`, which is what mailauth expects, so any implementation plugs in:
+ * node:dns on Node/Deno, DNS-over-HTTPS on Workers, or a static zone in tests and air-gapped set-ups.
+ */
+export type RecordType = "A" | "AAAA" | "TXT" | "MX" | "CNAME" | "PTR" | "NS";
+
+export interface MxRecord {
+  exchange: string;
+  priority: number;
+}
+
+/** TXT answers are lists of character-strings per record, as node returns them. */
+export type DnsAnswer = string[] | string[][] | MxRecord[];
+
+export type DnsResolver = (name: string, rrtype: RecordType) => Promise<DnsAnswer>;
+
+/**
+ * Error codes follow node's: ENOTFOUND (NXDOMAIN) and ENODATA (no record of that type) are
+ * definite answers; ESERVFAIL, ETIMEOUT and ECONNREFUSED are temporary (SPF/DMARC `temperror`).
+ */
+export type DnsErrorCode = "ENOTFOUND" | "ENODATA" | "ESERVFAIL" | "ETIMEOUT" | "ECONNREFUSED" | "EBADRESP";
+
+export class DnsError extends Error {
+  readonly code: DnsErrorCode;
+  constructor(code: DnsErrorCode, name: string, rrtype: string) {
+    super(`${rrtype} ${name}: ${code}`);
+    this.name = "DnsError";
+    this.code = code;
+  }
+}
+
+export function isTemporaryDnsError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "ESERVFAIL" || code === "ETIMEOUT" || code === "ECONNREFUSED" || code === "EBADRESP";
+}
+
+export function normaliseName(name: string): string {
+  return name.trim().toLowerCase().replace(/\.$/, "");
+}

@@ -1,0 +1,56 @@
+/**
+ * RFC 8601 §5: an incoming Authentication-Results field that claims to come from our own authserv-id
+ * is forged (we have not added ours yet) and must go before ours is prepended.
+ */
+const HEADER_END = /\r?\n\r?\n/;
+
+/** The authserv-id of an Authentication-Results value: the first token, before `;`, without comments. */
+function authservIdOf(value: string): string {
+  return value
+    .replace(/\([^)]*\)/g, " ")
+    .split(";")[0]!
+    .trim()
+    .split(/\s+/)[0]!
+    .toLowerCase();
+}
+
+/** Removes every Authentication-Results field naming `authservId`; the body is untouched. */
+export function stripForgedAuthResults(
+  raw: Uint8Array,
+  authservId: string,
+): { raw: Uint8Array; removed: number } {
+  // Header bytes are treated as latin1 so every byte survives the round trip unchanged.
+  const head = latin1(raw.subarray(0, Math.min(raw.length, 256 * 1024)));
+  const end = HEADER_END.exec(head);
+  const headerLength = end ? end.index + end[0].length : head.length;
+  const header = head.slice(0, headerLength);
+  const fields = header.split(/(?<=\n)(?=[^ \t])/);
+  const id = authservId.toLowerCase();
+  let removed = 0;
+  const kept = fields.filter((f) => {
+    const m = /^authentication-results\s*:(.*)$/is.exec(f);
+    if (m && authservIdOf(m[1] ?? "") === id) {
+      removed++;
+      return false;
+    }
+    return true;
+  });
+  if (removed === 0) return { raw, removed };
+  const out = fromLatin1(kept.join(""));
+  const merged = new Uint8Array(out.length + raw.length - headerLength);
+  merged.set(out, 0);
+  merged.set(raw.subarray(headerLength), out.length);
+  return { raw: merged, removed };
+}
+
+function latin1(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return s;
+}
+
+function fromLatin1(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
