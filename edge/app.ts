@@ -3,6 +3,7 @@
  * same app runs on Workers + D1, in-process under Node/Deno + SQLite, and inside a user's own Worker.
  */
 import { Hono } from "hono";
+import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
 import type { Store } from "../src/store/index.ts";
 import { requireBearer } from "./bearer.ts";
 import type { EdgeContext } from "./context.ts";
@@ -18,6 +19,8 @@ export interface EdgeOptions {
   hostname?: string;
   maxMessageBytes?: number;
   now?: () => number;
+  /** SPF/DKIM/DMARC/ARC: the DNS resolver and what to do with the results. */
+  auth?: AuthPolicy;
   /** Where internal errors are reported; defaults to console.error. */
   onError?: (err: unknown) => void;
 }
@@ -30,6 +33,7 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     hostname: options.hostname ?? "mxedge.invalid",
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     now: options.now ?? Date.now,
+    auth: options.auth,
   };
   const report = options.onError ?? ((err: unknown) => console.error("edge error:", err));
 

@@ -2,6 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
+import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import { createEdgeApp } from "./app.ts";
 import { migrateSqlite, openSqlite } from "./sqlite.ts";
@@ -32,6 +33,7 @@ export async function openEmbeddedEdge(opts: {
   relaySecret: string;
   adminToken: string;
   maxMessageBytes: number;
+  auth?: AuthPolicy;
 }): Promise<EmbeddedEdge> {
   const opened = await openEmbeddedStore(opts.dataDir);
   const app = createEdgeApp({
@@ -40,6 +42,7 @@ export async function openEmbeddedEdge(opts: {
     relaySecret: opts.relaySecret,
     adminToken: opts.adminToken,
     maxMessageBytes: opts.maxMessageBytes,
+    auth: opts.auth,
   });
   return { ...opened, app };
 }

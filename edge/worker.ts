@@ -2,7 +2,12 @@
  * Cloudflare Workers entry: `fetch` serves the edge over D1; `scheduled` is the cron hook
  * (webhook retries and retention arrive with later work).
  */
+import "./shims/crypto-digest-names.ts";
 import type { Hono } from "hono";
+import { cachedResolver } from "../src/dns/cache.ts";
+import { dohResolver } from "../src/dns/doh.ts";
+import { parseZone, zoneResolver } from "../src/dns/zone.ts";
+import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
 import { createStore } from "../src/store/index.ts";
 import { createEdgeApp } from "./app.ts";
 import { type D1Database, d1Driver } from "./d1.ts";
@@ -13,6 +18,31 @@ export interface Env {
   ADMIN_TOKEN: string;
   MXEDGE_HOSTNAME?: string;
   MAX_MESSAGE_BYTES?: string;
+  /** DNS for SPF/DKIM/DMARC: a static zone (text), else DNS-over-HTTPS at DOH_URL (default Cloudflare). */
+  DNS_ZONE?: string;
+  DOH_URL?: string;
+  /** "tempfail" (451 on DNS trouble) or "accept" (default). */
+  AUTH_ON_TEMPERROR?: string;
+  /** "false" turns DMARC enforcement off. */
+  ENFORCE_DMARC?: string;
+}
+
+function authPolicy(env: Env): AuthPolicy {
+  const resolver = env.DNS_ZONE
+    ? zoneResolver(parseZone(env.DNS_ZONE))
+    : cachedResolver(
+        dohResolver({
+          endpoint: env.DOH_URL ?? "https://cloudflare-dns.com/dns-query",
+          format: "json",
+          timeoutMs: 5000,
+        }),
+        { ttlMs: 60_000, maxEntries: 5000 },
+      );
+  return {
+    resolver,
+    onTempError: env.AUTH_ON_TEMPERROR === "tempfail" ? "tempfail" : "accept",
+    enforceDmarc: env.ENFORCE_DMARC !== "false",
+  };
 }
 
 let cached: { env: Env; app: Hono } | null = null;
@@ -28,6 +58,7 @@ function appFor(env: Env): Hono {
         adminToken: env.ADMIN_TOKEN,
         hostname: env.MXEDGE_HOSTNAME,
         maxMessageBytes: Number.isFinite(max) && max > 0 ? max : undefined,
+        auth: authPolicy(env),
       }),
     };
   }

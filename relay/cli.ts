@@ -41,6 +41,7 @@ options (each also as an environment variable):
   --submission PORT MXEDGE_SUBMISSION  (default 2587)   --submissions PORT MXEDGE_SUBMISSIONS (default 2465)
   --imap PORT      MXEDGE_IMAP (default 2143)            --imaps PORT MXEDGE_IMAPS (default 2993)
   --edge URL       MXEDGE_EDGE_URL   remote edge (relay mode)
+  --dns-zone FILE  MXEDGE_DNS_ZONE   answer SPF/DKIM/DMARC lookups from a static zone file
   --json           machine-readable output for admin commands
 `;
 
@@ -58,6 +59,7 @@ function parse(argv: string[]) {
       host: { type: "string" },
       http: { type: "string" },
       edge: { type: "string" },
+      "dns-zone": { type: "string" },
       smtp: { type: "string" },
       submission: { type: "string" },
       submissions: { type: "string" },
@@ -83,6 +85,7 @@ function overrides(values: Parsed["values"]): ConfigOverrides {
     host: values.host,
     http: values.http,
     edge: values.edge,
+    dnsZone: values["dns-zone"],
     ports,
   };
 }

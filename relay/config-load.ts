@@ -24,6 +24,8 @@ export interface ConfigOverrides {
   host?: string;
   http?: string;
   edge?: string;
+  /** A static DNS zone file for SPF/DKIM/DMARC (tests, air-gapped set-ups). */
+  dnsZone?: string;
   ports: Partial<Record<(typeof PORT_OPTIONS)[number], string>>;
 }
 
@@ -70,6 +72,7 @@ export function envOverrides(env: Record<string, string | undefined>): ConfigOve
     host: pick("MXEDGE_HOST"),
     http: pick("MXEDGE_HTTP"),
     edge: pick("MXEDGE_EDGE_URL"),
+    dnsZone: pick("MXEDGE_DNS_ZONE"),
     ports,
   };
 }
@@ -79,6 +82,7 @@ function apply(base: Json, o: ConfigOverrides, source: (name: string) => string)
   if (o.data !== undefined) out.dataDir = o.data;
   if (o.hostname !== undefined) out.hostname = o.hostname;
   if (o.edge !== undefined) out.edge = { ...((out.edge as Json) ?? {}), url: o.edge };
+  if (o.dnsZone !== undefined) out.dns = { ...((out.dns as Json) ?? {}), mode: "zone", zoneFile: o.dnsZone };
   if (o.http !== undefined || o.host !== undefined) {
     const http = { ...((out.http as Json) ?? {}) };
     if (o.http !== undefined) http.port = portNumber(source("http"), o.http);

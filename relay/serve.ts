@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { resolverFromConfig } from "../edge/dns-config.ts";
 import { openEmbeddedEdge } from "../edge/embedded.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
@@ -57,6 +58,13 @@ export async function serve(
       relaySecret,
       adminToken,
       maxMessageBytes: config.limits.maxMessageBytes,
+      auth: config.auth.enabled
+        ? {
+            resolver: resolverFromConfig(config.dns),
+            onTempError: config.auth.onTempError,
+            enforceDmarc: config.auth.enforceDmarc,
+          }
+        : undefined,
     });
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;

@@ -111,6 +111,30 @@ export const ConfigSchema = z.strictObject({
       timeoutMs: z.number().int().min(1000).max(600_000).default(60_000),
     })
     .prefault({}),
+  /** Where SPF/DKIM/DMARC/ARC lookups go. */
+  dns: z
+    .strictObject({
+      /** system: node:dns (resolv.conf or `servers`) · doh: DNS-over-HTTPS · zone: a static zone file. */
+      mode: z.enum(["system", "doh", "zone"]).default("system"),
+      servers: z.array(z.string().min(1)).optional(),
+      dohUrl: z.url().default("https://cloudflare-dns.com/dns-query"),
+      dohFormat: z.enum(["json", "wire"]).default("json"),
+      zoneFile: z.string().min(1).optional(),
+      timeoutMs: z.number().int().min(100).max(30_000).default(5000),
+      cacheTtlMs: z.number().int().min(0).max(3_600_000).default(60_000),
+    })
+    .refine((d) => d.mode !== "zone" || d.zoneFile !== undefined, "mode = zone needs zoneFile")
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** Run SPF/DKIM/DMARC/ARC on every inbound message. */
+      enabled: z.boolean().default(true),
+      /** A temporary DNS failure during the checks: answer 451 (the sender retries) or accept and record it. */
+      onTempError: z.enum(["tempfail", "accept"]).default("accept"),
+      /** Act on DMARC p=reject (550 5.7.1) and p=quarantine (deliver to Junk). */
+      enforceDmarc: z.boolean().default(true),
+    })
+    .prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -28,6 +28,11 @@ export function adminRoutes(ctx: EdgeContext): Hono {
     return c.json({ messages: await ctx.store.messages.list(q.data) });
   });
 
+  app.get("/messages/:id", async (c) => {
+    const message = await ctx.store.messages.get(c.req.param("id"));
+    return message ? c.json(message) : c.json({ error: "no such message" }, 404);
+  });
+
   app.get("/messages/:id/raw", async (c) => {
     const raw = await ctx.store.messages.raw(c.req.param("id"));
     if (!raw) return c.json({ error: "no such message" }, 404);

@@ -1,7 +1,7 @@
 /**
  * The edge pipeline for one SMTP transaction, read top to bottom:
  *
- *   dedupe → route (recipients → mailboxes) → parse → trace header → store
+ *   line endings → dedupe → route (recipients → mailboxes) → parse → trace header → store
  *
  * Later stages (authenticate with mailauth, rules, webhooks) slot in between parse and store.
  * Every stage either passes the message on or ends it with an SMTP reply; nothing is dropped silently.
@@ -10,6 +10,9 @@ import type { SmtpReply, Transaction } from "../contract.ts";
 import { concatBytes } from "../encoding.ts";
 import { newId } from "../ids.ts";
 import type { Store } from "../store/index.ts";
+import { type AuthPolicy, runAuthStage } from "./auth-stage.ts";
+import { idempotencyKeyFor } from "./idempotency.ts";
+import { hasBareNewline } from "./line-endings.ts";
 import { parseMessage, summarize } from "./parse.ts";
 import { receivedHeader } from "./received.ts";
 import { routeRecipients } from "./route.ts";
@@ -19,10 +22,13 @@ export interface PipelineDeps {
   /** The name this server uses in Received headers and greetings. */
   hostname: string;
   now(): number;
+  /** SPF/DKIM/DMARC/ARC with this resolver and policy; absent: messages are not authenticated. */
+  auth?: AuthPolicy;
 }
 
 export interface PipelineInput {
   transaction: Transaction;
+  /** The relay's per-transaction key; replaced by a content key when the message has a Message-ID. */
   idempotencyKey: string;
   raw: Uint8Array;
 }
@@ -30,6 +36,13 @@ export interface PipelineInput {
 export type PipelineOutcome =
   | { kind: "stored"; id: string; duplicate: boolean; reply: SmtpReply }
   | { kind: "refused"; reply: SmtpReply };
+
+/** RFC 5321 §2.3.8: CR and LF only as CRLF. 554 (transaction failed) with 5.5.2 (syntax error), as Postfix. */
+export const BARE_NEWLINE: SmtpReply = {
+  code: 554,
+  enhanced: "5.5.2",
+  message: "Bare CR or LF in message content is not allowed (RFC 5321 section 2.3.8)",
+};
 
 const stored = (id: string, duplicate: boolean): PipelineOutcome => ({
   kind: "stored",
@@ -42,8 +55,15 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
   const tx = input.transaction;
   const { store } = deps;
 
-  // 1. dedupe: a retried transaction is answered from the store, never written twice.
-  const existing = await store.messages.findByKey(input.idempotencyKey);
+  // 0. line endings: a bare CR or LF is never stored (the relay rejects or normalizes it first; this
+  //    guards every other way in), so a stored message can never be re-split into two downstream.
+  if (hasBareNewline(input.raw)) return { kind: "refused", reply: BARE_NEWLINE };
+
+  // 1. dedupe: a retried transaction is answered from the store, never written twice. The key is derived
+  //    from the content where that is safe (see idempotency.ts), so a new SMTP transaction that retries
+  //    a message the edge already committed finds it.
+  const { key } = await idempotencyKeyFor(tx, input.raw, input.idempotencyKey);
+  const existing = await store.messages.findByKey(key);
   if (existing) return stored(existing, true);
 
   // 2. route: the edge re-resolves every recipient; the relay's RCPT-time answer is not trusted.
@@ -54,7 +74,14 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
   const email = await parseMessage(input.raw);
   const summary = summarize(email);
 
-  // 4. trace header
+  // 4. authenticate: SPF, DKIM, DMARC, ARC (mailauth); forged Authentication-Results are removed.
+  const auth = await runAuthStage(input.raw, tx, deps.hostname, deps.auth);
+  if (auth.kind === "refused") return { kind: "refused", reply: auth.reply };
+  const mailboxIds = auth.quarantine
+    ? await store.directory.mailboxesFor(route.userIds, "Junk")
+    : route.mailboxIds;
+
+  // 5. trace header
   const receivedAt = deps.now();
   const id = newId(receivedAt);
   const trace = receivedHeader({
@@ -64,19 +91,19 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     rcptTo: tx.rcptTo,
     date: new Date(receivedAt),
   });
-  const raw = concatBytes([new TextEncoder().encode(trace), input.raw]);
+  const raw = concatBytes([new TextEncoder().encode(trace + auth.headers), auth.raw]);
 
-  // 5. store: one atomic batch; 250 is only sent after this resolves.
+  // 6. store: one atomic batch; 250 is only sent after this resolves.
   const result = await store.messages.ingest({
     id,
-    idempotencyKey: input.idempotencyKey,
+    idempotencyKey: key,
     receivedAt,
     envelope: { mailFrom: tx.mailFrom, rcptTo: tx.rcptTo },
     connection: { ...tx.session },
     raw,
     summary,
-    auth: null,
-    mailboxIds: route.mailboxIds,
+    auth: auth.results as unknown as Record<string, unknown> | null,
+    mailboxIds,
   });
   return stored(result.id, result.duplicate);
 }

@@ -3,7 +3,9 @@ import type { SmtpReply } from "../contract.ts";
 import type { RecipientResolution } from "../store/directory.ts";
 import type { Store } from "../store/index.ts";
 
-export type RouteResult = { kind: "routed"; mailboxIds: number[] } | { kind: "refused"; reply: SmtpReply };
+export type RouteResult =
+  | { kind: "routed"; userIds: number[]; mailboxIds: number[] }
+  | { kind: "refused"; reply: SmtpReply };
 
 /** The SMTP answer for one recipient at RCPT time (unauthenticated, inbound). */
 export function recipientReply(r: RecipientResolution, authenticated: boolean): SmtpReply {
@@ -33,5 +35,5 @@ export async function routeRecipients(store: Store, rcptTo: string[]): Promise<R
   if (deliverable === 0) {
     return { kind: "refused", reply: { code: 550, enhanced: "5.1.1", message: "No valid recipients" } };
   }
-  return { kind: "routed", mailboxIds: await store.directory.inboxes([...userIds]) };
+  return { kind: "routed", userIds: [...userIds], mailboxIds: await store.directory.inboxes([...userIds]) };
 }

@@ -167,11 +167,30 @@ export class Directory {
 
   /** The INBOX of each user, for delivery. */
   async inboxes(userIds: number[]): Promise<number[]> {
+    return this.mailboxesNamed(userIds, "INBOX");
+  }
+
+  /** Each user's mailbox called `preferred` (e.g. Junk for quarantine), or their INBOX if they have none. */
+  async mailboxesFor(userIds: number[], preferred: string): Promise<number[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.#db
+      .select({ id: mailboxes.id, userId: mailboxes.userId, name: mailboxes.name })
+      .from(mailboxes)
+      .where(and(inArray(mailboxes.userId, userIds), inArray(mailboxes.name, [preferred, "INBOX"])));
+    return userIds.flatMap((u) => {
+      const mine = rows.filter((r) => r.userId === u);
+      const pick = mine.find((r) => r.name === preferred) ?? mine.find((r) => r.name === "INBOX");
+      return pick ? [pick.id] : [];
+    });
+  }
+
+  /** Each user's mailbox of this name (e.g. "Junk" for quarantined mail); users without one are skipped. */
+  async mailboxesNamed(userIds: number[], name: string): Promise<number[]> {
     if (userIds.length === 0) return [];
     const rows = await this.#db
       .select({ id: mailboxes.id })
       .from(mailboxes)
-      .where(and(inArray(mailboxes.userId, userIds), eq(mailboxes.name, "INBOX")));
+      .where(and(inArray(mailboxes.userId, userIds), eq(mailboxes.name, name)));
     return rows.map((r) => r.id);
   }
 }

@@ -35,6 +35,21 @@ export interface IngestResult {
   duplicate: boolean;
 }
 
+export interface MessageDetail {
+  id: string;
+  receivedAt: number;
+  envelope: StoredEnvelope;
+  /** The relay's session: HELO, AUTH user, protocol and ConnectionInfo. */
+  connection: Record<string, unknown>;
+  summary: MessageSummary;
+  /** Structured SPF/DKIM/DMARC/ARC results (see pipeline/authenticate.ts), or null when not checked. */
+  auth: Record<string, unknown> | null;
+  size: number;
+  sha256: string;
+  /** Where copies were delivered. */
+  copies: Array<{ mailbox: string; uid: number; userId: number }>;
+}
+
 export interface MessageListing {
   id: string;
   receivedAt: number;
@@ -158,6 +173,34 @@ export class MessageStore {
       messageId: r.summary.messageId,
       size: r.size,
     }));
+  }
+
+  /** One stored transaction with everything the edge recorded about it; null when there is none. */
+  async get(id: string): Promise<MessageDetail | null> {
+    const row = await this.#db
+      .select({ ingest: ingests, size: blobs.size, sha256: blobs.sha256 })
+      .from(ingests)
+      .innerJoin(blobs, eq(blobs.id, ingests.blobId))
+      .where(eq(ingests.id, id))
+      .get();
+    if (!row) return null;
+    const copies = await this.#db
+      .select({ mailbox: mailboxes.name, uid: messages.uid, userId: mailboxes.userId })
+      .from(messages)
+      .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
+      .where(eq(messages.ingestId, id));
+    const { ingest } = row;
+    return {
+      id: ingest.id,
+      receivedAt: ingest.receivedAt,
+      envelope: ingest.envelope,
+      connection: ingest.connection,
+      summary: ingest.summary,
+      auth: ingest.auth,
+      size: row.size,
+      sha256: row.sha256,
+      copies,
+    };
   }
 
   /** The stored raw message, reassembled from its chunks; null when there is no such message. */

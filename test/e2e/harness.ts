@@ -3,7 +3,7 @@
  * real CLI and real clients (Python smtplib).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,6 +80,12 @@ export interface StartOptions {
   args?: string[];
 }
 
+function emptyZone(dir: string): string {
+  const path = join(dir, "empty.zone");
+  writeFileSync(path, "; no records: every lookup is NXDOMAIN\n");
+  return path;
+}
+
 export async function startMxedge(opts: StartOptions = {}): Promise<RunningMxedge> {
   const runtime = opts.runtime ?? "node";
   const dataDir = mkdtempSync(join(tmpdir(), "mxedge-e2e-"));
@@ -96,7 +102,8 @@ export async function startMxedge(opts: StartOptions = {}): Promise<RunningMxedg
   for (const [k, v] of Object.entries(ports)) flags.push(`--${k}`, String(v));
   flags.push(...(opts.args ?? []));
   const child: ChildProcess = spawn(cmd, [...args, ...flags], {
-    env: { ...process.env, MXEDGE_LOG: "info", ...opts.env },
+    // DNS answers come from a zone file (empty unless a test gives one), so no test depends on the network.
+    env: { ...process.env, MXEDGE_LOG: "info", MXEDGE_DNS_ZONE: emptyZone(dataDir), ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -10,6 +10,9 @@ declare global {
       RELAY_SECRET: string;
       ADMIN_TOKEN: string;
       TEST_MIGRATIONS: D1Migration[];
+      DNS_ZONE: string;
+      /** JSON of the signed corpus (name → byte array), or "" when python3-dkim is not installed. */
+      TEST_CORPUS: string;
     }
   }
 }

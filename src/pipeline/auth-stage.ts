@@ -1,0 +1,80 @@
+/**
+ * The authenticate stage as the pipeline sees it: strip forged Authentication-Results, run the checks,
+ * and turn DMARC policy and temporary DNS failures into a decision. Rules (later) can override the
+ * default policy; without them:
+ *   DMARC fail + p=reject      → 550 5.7.1 at the end of DATA
+ *   DMARC fail + p=quarantine  → delivered to Junk
+ *   temporary DNS failure      → 451 4.4.3 when onTempError = "tempfail", else accepted and recorded
+ */
+import type { SmtpReply, Transaction } from "../contract.ts";
+import type { DnsResolver } from "../dns/resolver.ts";
+import { stripForgedAuthResults } from "./auth-headers.ts";
+import { type AuthResults, authenticateMessage } from "./authenticate.ts";
+
+export interface AuthPolicy {
+  resolver: DnsResolver;
+  onTempError: "tempfail" | "accept";
+  enforceDmarc: boolean;
+}
+
+export type AuthStageOutcome =
+  | {
+      kind: "checked";
+      /** The message without forged Authentication-Results fields. */
+      raw: Uint8Array;
+      results: AuthResults | null;
+      /** Header fields to prepend (Received-SPF, Authentication-Results), CRLF-terminated. */
+      headers: string;
+      /** DMARC p=quarantine failed: deliver to Junk. */
+      quarantine: boolean;
+    }
+  | { kind: "refused"; reply: SmtpReply; results: AuthResults };
+
+export async function runAuthStage(
+  raw: Uint8Array,
+  tx: Transaction,
+  authservId: string,
+  policy: AuthPolicy | undefined,
+): Promise<AuthStageOutcome> {
+  const cleaned = stripForgedAuthResults(raw, authservId).raw;
+  if (!policy) return { kind: "checked", raw: cleaned, results: null, headers: "", quarantine: false };
+  // DKIM and ARC verify the message as the sender sent it, before anything is removed.
+  const { results, headers } = await authenticateMessage({
+    raw,
+    clientIp: tx.session.connection.client.address,
+    helo: tx.session.helo,
+    mailFrom: tx.mailFrom,
+    authservId,
+    resolver: policy.resolver,
+  });
+  if (results.tempError && policy.onTempError === "tempfail") {
+    return {
+      kind: "refused",
+      results,
+      reply: {
+        code: 451,
+        enhanced: "4.4.3",
+        message: "Temporary DNS failure while authenticating, please retry",
+      },
+    };
+  }
+  const dmarcFailed = policy.enforceDmarc && results.dmarc?.result === "fail";
+  if (dmarcFailed && results.dmarc?.policy === "reject") {
+    return {
+      kind: "refused",
+      results,
+      reply: {
+        code: 550,
+        enhanced: "5.7.1",
+        message: `Rejected by the DMARC policy of ${results.dmarc.domain ?? "the From domain"}`,
+      },
+    };
+  }
+  return {
+    kind: "checked",
+    raw: cleaned,
+    results,
+    headers,
+    quarantine: dmarcFailed && results.dmarc?.policy === "quarantine",
+  };
+}
