@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
+import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import type { Store } from "../src/store/index.ts";
 import { requireBearer } from "./bearer.ts";
 import type { EdgeContext } from "./context.ts";
@@ -21,6 +22,8 @@ export interface EdgeOptions {
   now?: () => number;
   /** SPF/DKIM/DMARC/ARC: the DNS resolver and what to do with the results. */
   auth?: AuthPolicy;
+  /** Compiled rules and DNSBL lists. */
+  policy?: PolicyConfig;
   /** Where internal errors are reported; defaults to console.error. */
   onError?: (err: unknown) => void;
 }
@@ -34,6 +37,7 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     now: options.now ?? Date.now,
     auth: options.auth,
+    policy: options.policy,
   };
   const report = options.onError ?? ((err: unknown) => console.error("edge error:", err));
 

@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
+import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import { createEdgeApp } from "./app.ts";
 import { migrateSqlite, openSqlite } from "./sqlite.ts";
@@ -34,6 +35,7 @@ export async function openEmbeddedEdge(opts: {
   adminToken: string;
   maxMessageBytes: number;
   auth?: AuthPolicy;
+  policy?: PolicyConfig;
 }): Promise<EmbeddedEdge> {
   const opened = await openEmbeddedStore(opts.dataDir);
   const app = createEdgeApp({
@@ -43,6 +45,7 @@ export async function openEmbeddedEdge(opts: {
     adminToken: opts.adminToken,
     maxMessageBytes: opts.maxMessageBytes,
     auth: opts.auth,
+    policy: opts.policy,
   });
   return { ...opened, app };
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import { type Config, type ConfigInput, listenerProxyPolicy, parseConfig } from "../src/config.ts";
+import { compilePolicy } from "../src/rules/index.ts";
 import { resolveProxyPolicy } from "./proxy/index.ts";
 
 export class ConfigError extends Error {
@@ -123,6 +124,11 @@ export function loadConfig(flags: ConfigOverrides, env: Record<string, string | 
   const result = parseConfig(input as ConfigInput);
   if (!result.ok) throw new ConfigError(`${where}${result.error}`);
   checkProxyPolicies(result.config, where);
+  try {
+    compilePolicy(result.config);
+  } catch (err) {
+    throw new ConfigError(`${where}${(err as Error).message}`);
+  }
   return result.config;
 }
 

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { resolverFromConfig } from "../edge/dns-config.ts";
 import { openEmbeddedEdge } from "../edge/embedded.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
+import { compilePolicy } from "../src/rules/index.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
 import { imapNotImplemented } from "./imap/placeholder.ts";
@@ -65,6 +66,7 @@ export async function serve(
             enforceDmarc: config.auth.enforceDmarc,
           }
         : undefined,
+      policy: compilePolicy(config),
     });
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;

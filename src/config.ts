@@ -3,6 +3,7 @@
  * built-in defaults < config file (TOML or JSON) < MXEDGE_* environment < command-line flags.
  */
 import { z } from "zod";
+import { DnsblSchema, RuleSchema } from "./rules/schema.ts";
 
 const port = z.number().int().min(0).max(65535);
 
@@ -135,6 +136,10 @@ export const ConfigSchema = z.strictObject({
       enforceDmarc: z.boolean().default(true),
     })
     .prefault({}),
+  /** DNSBL/RHSBL zones; a listing refuses the sender at RCPT time (554 5.7.1) unless a rule decides. */
+  dnsbl: z.array(DnsblSchema).default([]),
+  /** Rules, in order: see src/rules/schema.ts and the README. */
+  rules: z.array(RuleSchema).default([]),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -8,6 +8,7 @@ import {
   IDEMPOTENCY_HEADER,
   type IngestResponse,
   RELAY_API_VERSION,
+  type RecipientRequest,
   RecipientRequestSchema,
   type RecipientResponse,
   type SmtpReply,
@@ -15,11 +16,39 @@ import {
   TRANSACTION_HEADER,
 } from "../../src/contract.ts";
 import { runPipeline } from "../../src/pipeline/pipeline.ts";
+import { envelopeInput, lookupDnsbls } from "../../src/pipeline/policy-stage.ts";
 import { recipientReply } from "../../src/pipeline/route.ts";
+import { evaluateRules } from "../../src/rules/engine.ts";
 import { readLimited } from "../../src/streams.ts";
 import type { EdgeContext } from "../context.ts";
 
 const refuse = (error: string, reply: SmtpReply): EdgeError => ({ error, reply });
+
+/**
+ * RCPT-time policy for an accepted recipient: envelope-only rules, then the DNSBL default
+ * (a listed client is refused with 554 5.7.1 before any DATA is sent).
+ */
+async function envelopePolicyReply(
+  ctx: EdgeContext,
+  mailFrom: string,
+  rcptTo: string,
+  session: RecipientRequest["session"],
+): Promise<SmtpReply | null> {
+  if (!ctx.policy) return null;
+  const tx = { mailFrom, session };
+  const dnsbl = await lookupDnsbls(ctx.policy, ctx.auth?.resolver, tx);
+  const decision = evaluateRules(ctx.policy.rules, envelopeInput(tx, [rcptTo], dnsbl), "rcpt");
+  if (decision.verdict === "accept") return null;
+  if (decision.reply) return decision.reply;
+  if (dnsbl && dnsbl.hits.length > 0) {
+    return {
+      code: 554,
+      enhanced: "5.7.1",
+      message: `Client host listed by ${dnsbl.hits.map((h) => h.zone).join(", ")}`,
+    };
+  }
+  return null;
+}
 
 export function relayRoutes(ctx: EdgeContext): Hono {
   const app = new Hono();
@@ -29,9 +58,10 @@ export function relayRoutes(ctx: EdgeContext): Hono {
   app.post("/recipient", async (c) => {
     const parsed = RecipientRequestSchema.safeParse(await c.req.json().catch(() => null));
     if (!parsed.success) return c.json(refuse("bad request", TEMPFAIL), 400);
-    const { rcptTo, session } = parsed.data;
+    const { rcptTo, session, mailFrom } = parsed.data;
     const resolution = await ctx.store.directory.resolveRecipient(rcptTo);
-    const reply = recipientReply(resolution, session.user !== null);
+    let reply = recipientReply(resolution, session.user !== null);
+    if (reply.code < 300) reply = (await envelopePolicyReply(ctx, mailFrom, rcptTo, session)) ?? reply;
     const body: RecipientResponse = { accept: reply.code < 300, reply };
     return c.json(body);
   });

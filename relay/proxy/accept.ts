@@ -22,9 +22,9 @@
 import type { Socket } from "node:net";
 import type { ConnectionInfo, Endpoint } from "../../src/connection.ts";
 import { directConnection } from "../../src/connection.ts";
+import { normaliseAddress } from "../../src/net/ip.ts";
 import type { ListenerTls } from "./connection-info.ts";
 import { connectionFromHeader } from "./connection-info.ts";
-import { normaliseAddress } from "./ip.ts";
 import type { RefusalReason } from "./metrics.ts";
 import { countAccepted, countRefusal } from "./metrics.ts";
 import { ProxyHeaderParser } from "./parser.ts";

@@ -1,7 +1,7 @@
 /** PROXY protocol encoders (used by tests and tooling; the relay only decodes). */
 import type { Endpoint } from "../../src/connection.ts";
+import { parseIPv4, parseIPv6 } from "../../src/net/ip.ts";
 import { crc32c } from "./crc32c.ts";
-import { parseIPv4, parseIPv6 } from "./ip.ts";
 import { V2_SIGNATURE } from "./signature.ts";
 import {
   PP2_SUBTYPE_SSL_CIPHER,

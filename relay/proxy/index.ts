@@ -1,8 +1,9 @@
 /** PROXY protocol v1/v2 support for the relay's listeners. */
+
+export type { Cidr } from "../../src/net/cidr.ts";
+export { CidrError, cidrContains, matchesAnyCidr, parseCidr, parseCidrList } from "../../src/net/cidr.ts";
 export type { AcceptHooks, AcceptResult } from "./accept.ts";
 export { acceptConnection } from "./accept.ts";
-export type { Cidr } from "./cidr.ts";
-export { CidrError, cidrContains, matchesAnyCidr, parseCidr, parseCidrList } from "./cidr.ts";
 export type { ListenerTls } from "./connection-info.ts";
 export { connectionFromHeader, proxyTlsState } from "./connection-info.ts";
 export { crc32c } from "./crc32c.ts";

@@ -1,6 +1,6 @@
 /** A listener's PROXY protocol policy: which peers must send a header, and the limits on reading it. */
-import type { Cidr } from "./cidr.ts";
-import { matchesAnyCidr, parseCidrList } from "./cidr.ts";
+import type { Cidr } from "../../src/net/cidr.ts";
+import { matchesAnyCidr, parseCidrList } from "../../src/net/cidr.ts";
 import { DEFAULT_MAX_HEADER_BYTES, LARGEST_V2_HEADER } from "./parser.ts";
 import { V2_FIXED_LENGTH } from "./v2.ts";
 

@@ -1,6 +1,6 @@
 /** PROXY protocol v1: the human-readable one-line header. */
 import type { Endpoint } from "../../src/connection.ts";
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../../src/net/ip.ts";
 import type { Decoded, ProxyHeader } from "./types.ts";
 import { emptyTlvs } from "./types.ts";
 

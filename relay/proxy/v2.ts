@@ -1,7 +1,7 @@
 /** PROXY protocol v2: the binary header (16 fixed bytes, then `len` bytes of addresses and TLVs). */
 import type { Endpoint } from "../../src/connection.ts";
+import { formatIPv4, formatIPv6 } from "../../src/net/ip.ts";
 import { crc32c } from "./crc32c.ts";
-import { formatIPv4, formatIPv6 } from "./ip.ts";
 import { V2_SIGNATURE } from "./signature.ts";
 import { decodeTlvs } from "./tlv.ts";
 import type { Decoded, ProxyCommand, ProxyFamily, ProxyHeader } from "./types.ts";

@@ -1,10 +1,9 @@
 /**
  * The authenticate stage as the pipeline sees it: strip forged Authentication-Results, run the checks,
- * and turn DMARC policy and temporary DNS failures into a decision. Rules (later) can override the
- * default policy; without them:
+ * and say what the default policy would do. Rules decide first; when none decides, the pipeline applies:
  *   DMARC fail + p=reject      → 550 5.7.1 at the end of DATA
  *   DMARC fail + p=quarantine  → delivered to Junk
- *   temporary DNS failure      → 451 4.4.3 when onTempError = "tempfail", else accepted and recorded
+ * A temporary DNS failure is decided here: 451 4.4.3 when onTempError = "tempfail", else recorded.
  */
 import type { SmtpReply, Transaction } from "../contract.ts";
 import type { DnsResolver } from "../dns/resolver.ts";
@@ -25,8 +24,8 @@ export type AuthStageOutcome =
       results: AuthResults | null;
       /** Header fields to prepend (Received-SPF, Authentication-Results), CRLF-terminated. */
       headers: string;
-      /** DMARC p=quarantine failed: deliver to Junk. */
-      quarantine: boolean;
+      /** What DMARC asks for when no rule decides otherwise. */
+      dmarc: { action: "reject"; reply: SmtpReply } | { action: "quarantine" } | null;
     }
   | { kind: "refused"; reply: SmtpReply; results: AuthResults };
 
@@ -37,7 +36,7 @@ export async function runAuthStage(
   policy: AuthPolicy | undefined,
 ): Promise<AuthStageOutcome> {
   const cleaned = stripForgedAuthResults(raw, authservId).raw;
-  if (!policy) return { kind: "checked", raw: cleaned, results: null, headers: "", quarantine: false };
+  if (!policy) return { kind: "checked", raw: cleaned, results: null, headers: "", dmarc: null };
   // DKIM and ARC verify the message as the sender sent it, before anything is removed.
   const { results, headers } = await authenticateMessage({
     raw,
@@ -58,23 +57,19 @@ export async function runAuthStage(
       },
     };
   }
-  const dmarcFailed = policy.enforceDmarc && results.dmarc?.result === "fail";
-  if (dmarcFailed && results.dmarc?.policy === "reject") {
-    return {
-      kind: "refused",
-      results,
-      reply: {
-        code: 550,
-        enhanced: "5.7.1",
-        message: `Rejected by the DMARC policy of ${results.dmarc.domain ?? "the From domain"}`,
-      },
-    };
-  }
-  return {
-    kind: "checked",
-    raw: cleaned,
-    results,
-    headers,
-    quarantine: dmarcFailed && results.dmarc?.policy === "quarantine",
-  };
+  const failed = policy.enforceDmarc && results.dmarc?.result === "fail" ? results.dmarc : null;
+  const dmarc =
+    failed?.policy === "reject"
+      ? {
+          action: "reject" as const,
+          reply: {
+            code: 550,
+            enhanced: "5.7.1",
+            message: `Rejected by the DMARC policy of ${failed.domain ?? "the From domain"}`,
+          },
+        }
+      : failed?.policy === "quarantine"
+        ? { action: "quarantine" as const }
+        : null;
+  return { kind: "checked", raw: cleaned, results, headers, dmarc };
 }

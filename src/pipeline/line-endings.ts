@@ -12,7 +12,16 @@
  *
  * Works on a stream of chunks, remembering a CR at the end of one chunk for the next.
  */
+import type { SmtpReply } from "../contract.ts";
+
 export type BareNewlinePolicy = "reject" | "normalize";
+
+/** RFC 5321 §2.3.8: CR and LF only as CRLF. 554 (transaction failed) with 5.5.2 (syntax error), as Postfix. */
+export const BARE_NEWLINE: SmtpReply = {
+  code: 554,
+  enhanced: "5.5.2",
+  message: "Bare CR or LF in message content is not allowed (RFC 5321 section 2.3.8)",
+};
 
 const CR = 0x0d;
 const LF = 0x0a;

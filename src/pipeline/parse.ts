@@ -18,6 +18,11 @@ function formatMailbox(a: Address | undefined): string | null {
   return a.name ? `${a.name} <${a.address}>` : a.address;
 }
 
+/** The From header's addresses, for rules and DMARC-style checks. */
+export function fromAddresses(email: Email): string[] {
+  return flatten(email.from ? [email.from] : []);
+}
+
 export async function parseMessage(raw: Uint8Array): Promise<Email> {
   return PostalMime.parse(raw, { attachmentEncoding: "arraybuffer" });
 }

@@ -12,8 +12,9 @@ import { newId } from "../ids.ts";
 import type { Store } from "../store/index.ts";
 import { type AuthPolicy, runAuthStage } from "./auth-stage.ts";
 import { idempotencyKeyFor } from "./idempotency.ts";
-import { hasBareNewline } from "./line-endings.ts";
-import { parseMessage, summarize } from "./parse.ts";
+import { BARE_NEWLINE, hasBareNewline } from "./line-endings.ts";
+import { fromAddresses, parseMessage, summarize } from "./parse.ts";
+import { decide, type PolicyConfig } from "./policy-stage.ts";
 import { receivedHeader } from "./received.ts";
 import { routeRecipients } from "./route.ts";
 
@@ -24,6 +25,8 @@ export interface PipelineDeps {
   now(): number;
   /** SPF/DKIM/DMARC/ARC with this resolver and policy; absent: messages are not authenticated. */
   auth?: AuthPolicy;
+  /** Rules and DNSBLs from the config; absent: only the default policy applies. */
+  policy?: PolicyConfig;
 }
 
 export interface PipelineInput {
@@ -36,13 +39,6 @@ export interface PipelineInput {
 export type PipelineOutcome =
   | { kind: "stored"; id: string; duplicate: boolean; reply: SmtpReply }
   | { kind: "refused"; reply: SmtpReply };
-
-/** RFC 5321 §2.3.8: CR and LF only as CRLF. 554 (transaction failed) with 5.5.2 (syntax error), as Postfix. */
-export const BARE_NEWLINE: SmtpReply = {
-  code: 554,
-  enhanced: "5.5.2",
-  message: "Bare CR or LF in message content is not allowed (RFC 5321 section 2.3.8)",
-};
 
 const stored = (id: string, duplicate: boolean): PipelineOutcome => ({
   kind: "stored",
@@ -77,11 +73,25 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
   // 4. authenticate: SPF, DKIM, DMARC, ARC (mailauth); forged Authentication-Results are removed.
   const auth = await runAuthStage(input.raw, tx, deps.hostname, deps.auth);
   if (auth.kind === "refused") return { kind: "refused", reply: auth.reply };
-  const mailboxIds = auth.quarantine
-    ? await store.directory.mailboxesFor(route.userIds, "Junk")
-    : route.mailboxIds;
 
-  // 5. trace header
+  // 5. policy: DNSBLs and rules, then the default policy (DMARC reject/quarantine).
+  const disposition = await decide({
+    tx,
+    auth,
+    headers: email.headers.map((h) => ({ name: h.key, value: h.value })),
+    headerFrom: fromAddresses(email),
+    size: input.raw.length,
+    policy: deps.policy,
+    resolver: deps.auth?.resolver,
+  });
+  if (disposition.kind === "refuse") return { kind: "refused", reply: disposition.reply };
+  const mailboxIds = disposition.discard
+    ? []
+    : disposition.mailbox === "INBOX"
+      ? route.mailboxIds
+      : await store.directory.mailboxesFor(route.userIds, disposition.mailbox);
+
+  // 6. trace header
   const receivedAt = deps.now();
   const id = newId(receivedAt);
   const trace = receivedHeader({
@@ -91,9 +101,10 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     rcptTo: tx.rcptTo,
     date: new Date(receivedAt),
   });
-  const raw = concatBytes([new TextEncoder().encode(trace + auth.headers), auth.raw]);
+  const tags = disposition.tags.map((t) => `${t.header}: ${t.value}\r\n`).join("");
+  const raw = concatBytes([new TextEncoder().encode(trace + auth.headers + tags), auth.raw]);
 
-  // 6. store: one atomic batch; 250 is only sent after this resolves.
+  // 7. store: one atomic batch; 250 is only sent after this resolves.
   const result = await store.messages.ingest({
     id,
     idempotencyKey: key,
@@ -102,7 +113,13 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     connection: { ...tx.session },
     raw,
     summary,
-    auth: auth.results as unknown as Record<string, unknown> | null,
+    // The checks, the DNSBL answers and the rules that matched: the message's policy trace.
+    auth: {
+      ...auth.results,
+      dnsbl: disposition.dnsbl,
+      rules: disposition.trace,
+      webhooks: disposition.webhooks,
+    },
     mailboxIds,
   });
   return stored(result.id, result.duplicate);

@@ -76,7 +76,7 @@ describe.runIf(enabled)("SPF/DKIM/DMARC end to end", () => {
     const id = r.line.trim().split(" ").pop() ?? "";
     const raw = (await mx.api<string>(`/api/messages/${id}/raw`)).body;
     expect(raw).toMatch(
-      /^Received: [^]*?\r\nAuthentication-Results: mx\.e2e\.test;\r\n dkim=pass header\.i=@signed\.test header\.s=sel1 header\.a=rsa-sha256/,
+      /^Received: [\s\S]*?\r\nAuthentication-Results: mx\.e2e\.test;\r\n dkim=pass header\.i=@signed\.test header\.s=sel1 header\.a=rsa-sha256/,
     );
     const detail = (await mx.api<Detail>(`/api/messages/${id}`)).body;
     expect(detail.auth.dkim).toEqual([

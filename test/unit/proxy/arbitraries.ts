@@ -1,10 +1,10 @@
 /** fast-check generators for PROXY headers and addresses. */
 import fc from "fast-check";
-import { formatIPv4, formatIPv6 } from "../../../relay/proxy/ip.ts";
 import { KNOWN_SSL_SUBTYPES, KNOWN_TLV_TYPES } from "../../../relay/proxy/tlv.ts";
 import type { ProxyFamily, ProxyHeader, ProxyTlvs, RawTlv, SslTlv } from "../../../relay/proxy/types.ts";
 import { emptyTlvs } from "../../../relay/proxy/types.ts";
 import type { Endpoint } from "../../../src/connection.ts";
+import { formatIPv4, formatIPv6 } from "../../../src/net/ip.ts";
 
 /** Eight 16-bit words, often with zero runs so `::` forms are exercised. */
 export const ipv6Words = fc.array(

@@ -1,13 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  CidrError,
-  cidrContains,
-  matchesAnyCidr,
-  parseCidr,
-  parseCidrList,
-} from "../../../relay/proxy/cidr.ts";
-import { formatIPv4, formatIPv6 } from "../../../relay/proxy/ip.ts";
+import { CidrError, cidrContains, matchesAnyCidr, parseCidr, parseCidrList } from "../../../src/net/cidr.ts";
+import { formatIPv4, formatIPv6 } from "../../../src/net/ip.ts";
 import { ipv6Words, wordsToBytes } from "./arbitraries.ts";
 
 function toBigInt(bytes: Uint8Array): bigint {

@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatIPv6, normaliseAddress, parseIPv4, parseIPv6 } from "../../../relay/proxy/ip.ts";
+import { formatIPv6, normaliseAddress, parseIPv4, parseIPv6 } from "../../../src/net/ip.ts";
 import { ipv6Bytes, ipv6Words, wordsToBytes } from "./arbitraries.ts";
 
 /** A random textual spelling of the address given by `words`. */
