@@ -36,6 +36,13 @@ export function summarize(email: Email): MessageSummary {
     date: email.date ?? null,
     messageId: email.messageId ?? null,
     inReplyTo: email.inReplyTo ?? null,
+    references: (email.references ?? "").match(/<[^<>\s]+>/g) ?? [],
     attachmentCount: email.attachments.length,
+    attachments: email.attachments.map((a) => ({
+      filename: a.filename,
+      mimeType: a.mimeType,
+      size: typeof a.content === "string" ? a.content.length : a.content.byteLength,
+      disposition: a.disposition,
+    })),
   };
 }

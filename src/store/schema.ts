@@ -158,7 +158,16 @@ export interface MessageSummary {
   date: string | null;
   messageId: string | null;
   inReplyTo: string | null;
+  /** Message-IDs from References, oldest first (absent in rows stored before it was recorded). */
+  references?: string[];
   attachmentCount: number;
+  /** Name, type and decoded size of each attachment (absent in rows stored before it was recorded). */
+  attachments?: Array<{
+    filename: string | null;
+    mimeType: string;
+    size: number;
+    disposition: string | null;
+  }>;
 }
 
 /**
