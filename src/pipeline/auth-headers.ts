@@ -2,8 +2,6 @@
  * RFC 8601 §5: an incoming Authentication-Results field that claims to come from our own authserv-id
  * is forged (we have not added ours yet) and must go before ours is prepended.
  */
-const HEADER_END = /\r?\n\r?\n/;
-
 /** The authserv-id of an Authentication-Results value: the first token, before `;`, without comments. */
 function authservIdOf(value: string): string {
   return value
@@ -14,16 +12,25 @@ function authservIdOf(value: string): string {
     .toLowerCase();
 }
 
+/** Where the header section ends (just past the blank line), found on the bytes; the whole length if none. */
+function headerEnd(raw: Uint8Array): number {
+  for (let i = 0; i + 1 < raw.length; i++) {
+    if (raw[i] !== 0x0a) continue;
+    if (raw[i + 1] === 0x0a) return i + 2;
+    if (raw[i + 1] === 0x0d && raw[i + 2] === 0x0a) return i + 3;
+  }
+  return raw.length;
+}
+
 /** Removes every Authentication-Results field naming `authservId`; the body is untouched. */
 export function stripForgedAuthResults(
   raw: Uint8Array,
   authservId: string,
 ): { raw: Uint8Array; removed: number } {
+  const headerLength = headerEnd(raw);
   // Header bytes are treated as latin1 so every byte survives the round trip unchanged.
-  const head = latin1(raw.subarray(0, Math.min(raw.length, 256 * 1024)));
-  const end = HEADER_END.exec(head);
-  const headerLength = end ? end.index + end[0].length : head.length;
-  const header = head.slice(0, headerLength);
+  const header = latin1(raw.subarray(0, headerLength));
+  if (!/^authentication-results\s*:/im.test(header)) return { raw, removed: 0 };
   const fields = header.split(/(?<=\n)(?=[^ \t])/);
   const id = authservId.toLowerCase();
   let removed = 0;
