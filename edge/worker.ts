@@ -8,6 +8,9 @@ import { cachedResolver } from "../src/dns/cache.ts";
 import { dohResolver } from "../src/dns/doh.ts";
 import { parseZone, zoneResolver } from "../src/dns/zone.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
+import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
+import { compilePolicy } from "../src/rules/index.ts";
+import { DnsblSchema, RuleSchema } from "../src/rules/schema.ts";
 import { createStore } from "../src/store/index.ts";
 import { createEdgeApp } from "./app.ts";
 import { type D1Database, d1Driver } from "./d1.ts";
@@ -25,6 +28,18 @@ export interface Env {
   AUTH_ON_TEMPERROR?: string;
   /** "false" turns DMARC enforcement off. */
   ENFORCE_DMARC?: string;
+  /** Rules and DNSBL lists as JSON, in the same shape as the config file's [[rules]] and [[dnsbl]]. */
+  RULES?: string;
+  DNSBL?: string;
+}
+
+const RuleListSchema = RuleSchema.array();
+const DnsblListSchema = DnsblSchema.array();
+
+function policyFrom(env: Env): PolicyConfig {
+  const rules = RuleListSchema.parse(env.RULES ? JSON.parse(env.RULES) : []);
+  const dnsbl = DnsblListSchema.parse(env.DNSBL ? JSON.parse(env.DNSBL) : []);
+  return compilePolicy({ rules, dnsbl });
 }
 
 function authPolicy(env: Env): AuthPolicy {
@@ -59,6 +74,7 @@ function appFor(env: Env): Hono {
         hostname: env.MXEDGE_HOSTNAME,
         maxMessageBytes: Number.isFinite(max) && max > 0 ? max : undefined,
         auth: authPolicy(env),
+        policy: policyFrom(env),
       }),
     };
   }

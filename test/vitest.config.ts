@@ -50,6 +50,7 @@ export default defineConfig({
             // The same python3-dkim corpus the Node tests use, so both runtimes judge the same bytes.
             const { buildCorpus, DKIM_TOOLS } = await import("./support/dkim-corpus.ts");
             const { requireTools } = await import("./e2e/tools.ts");
+            const { PARITY_RULES } = await import("./shared/pipeline-suite.ts");
             const corpus = requireTools(...DKIM_TOOLS) ? buildCorpus() : null;
             return {
               main: `${outdir}/worker.js`,
@@ -61,6 +62,7 @@ export default defineConfig({
                   ADMIN_TOKEN: "test-admin-token",
                   // DNS from a static zone (the signed corpus' keys and policies): no test uses the network.
                   DNS_ZONE: corpus?.zone ?? "; empty zone: every lookup is NXDOMAIN",
+                  RULES: JSON.stringify(PARITY_RULES),
                   TEST_CORPUS: corpus
                     ? JSON.stringify(corpus.messages, (_k, v) =>
                         v instanceof Uint8Array ? Array.from(v) : v,

@@ -11,6 +11,7 @@ declare global {
       ADMIN_TOKEN: string;
       TEST_MIGRATIONS: D1Migration[];
       DNS_ZONE: string;
+      RULES: string;
       /** JSON of the signed corpus (name → byte array), or "" when python3-dkim is not installed. */
       TEST_CORPUS: string;
     }
