@@ -97,6 +97,59 @@ export class Directory {
     return { id: user.id, login: user.login };
   }
 
+  /**
+   * Adds an alias (`*@domain` is the catch-all) that expands to one or more local addresses, or a discard
+   * address (`targets = "discard"`). Targets outside our domains would need outbound delivery, which does
+   * not exist yet, so they are refused here rather than accepted and silently dropped later.
+   */
+  async addAlias(address: string, targets: string[] | "discard"): Promise<{ id: number; address: string }> {
+    const parsed = parseAddress(address.trim());
+    if (!parsed || (parsed.local.includes("*") && parsed.local !== "*")) {
+      throw new StoreError("invalid", `not a valid alias address: ${JSON.stringify(address)}`);
+    }
+    const domain = await this.#db.select().from(domains).where(eq(domains.name, parsed.domain)).get();
+    if (!domain) throw new StoreError("not-found", `domain ${parsed.domain} does not exist; add it first`);
+    let target: string | null = null;
+    if (targets !== "discard") {
+      if (targets.length === 0) throw new StoreError("invalid", "an alias needs at least one target");
+      const normalised: string[] = [];
+      for (const t of targets) {
+        const p = parseAddress(t.trim());
+        if (!p) throw new StoreError("invalid", `not a valid target address: ${JSON.stringify(t)}`);
+        const local = await this.#db
+          .select({ id: domains.id })
+          .from(domains)
+          .where(eq(domains.name, p.domain))
+          .get();
+        if (!local) {
+          throw new StoreError(
+            "invalid",
+            `${formatAddress(p)} is not in one of our domains: forwarding to external addresses needs outbound delivery, which this server does not have yet`,
+          );
+        }
+        normalised.push(formatAddress(p));
+      }
+      target = normalised.join(", ");
+    }
+    const taken = await this.#db
+      .select({ id: addresses.id })
+      .from(addresses)
+      .where(and(eq(addresses.domainId, domain.id), eq(addresses.localPart, parsed.local)))
+      .get();
+    if (taken) throw new StoreError("exists", `address ${formatAddress(parsed)} already exists`);
+    const row = await this.#db
+      .insert(addresses)
+      .values({
+        domainId: domain.id,
+        localPart: parsed.local,
+        kind: targets === "discard" ? "discard" : "alias",
+        target,
+      })
+      .returning()
+      .get();
+    return { id: row.id, address: formatAddress(parsed) };
+  }
+
   async listUsers(): Promise<Array<{ id: number; login: string; disabled: boolean }>> {
     return this.#db
       .select({ id: users.id, login: users.login, disabled: users.disabled })

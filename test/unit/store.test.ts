@@ -193,3 +193,26 @@ describe("helpers", () => {
     expect(await verifyPassword("x", "$md5$garbage")).toBe(false);
   });
 });
+
+describe("aliases", () => {
+  beforeEach(fresh);
+  it("one-to-many, catch-all and discard; external targets are refused with a clear message", async () => {
+    await store.directory.addDomain("example.test");
+    const bob = await store.directory.addUser("bob@example.test", "password123");
+    const carol = await store.directory.addUser("carol@example.test", "password123");
+    await store.directory.addAlias("team@example.test", ["bob@example.test", "Carol@Example.test"]);
+    await store.directory.addAlias("*@example.test", ["bob@example.test"]);
+    await store.directory.addAlias("noreply@example.test", "discard");
+    const r = (a: string) => store.directory.resolveRecipient(a);
+    expect(await r("team@example.test")).toMatchObject({ status: "local", userIds: [bob.id, carol.id] });
+    expect(await r("team+x@example.test")).toMatchObject({ status: "local", userIds: [bob.id, carol.id] });
+    expect(await r("whoever@example.test")).toMatchObject({ status: "local", userIds: [bob.id] });
+    expect(await r("noreply@example.test")).toMatchObject({ status: "discard" });
+    await expect(store.directory.addAlias("fwd@example.test", ["someone@gmail.test"])).rejects.toThrow(
+      /someone@gmail\.test is not in one of our domains: forwarding to external addresses needs outbound delivery/,
+    );
+    await expect(store.directory.addAlias("team@example.test", ["bob@example.test"])).rejects.toMatchObject({
+      code: "exists",
+    });
+  });
+});
