@@ -14,6 +14,7 @@ import { parseZone, zoneResolver } from "../../src/dns/zone.ts";
 import { runPipeline } from "../../src/pipeline/pipeline.ts";
 import { compilePolicy } from "../../src/rules/index.ts";
 import { createStore } from "../../src/store/index.ts";
+import { testTransaction } from "../support/transaction.ts";
 
 const N = Number(process.env.N ?? 400);
 const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -67,31 +68,13 @@ const deps = {
   auth: { resolver, onTempError: "accept" as const, enforceDmarc: true },
   policy,
 };
-const tx = (i: number): Transaction => ({
-  version: 1,
-  mailFrom: "bench@bench.test",
-  rcptTo: ["u@b.test"],
-  declaredSize: null,
-  body: null,
-  smtputf8: false,
-  dsn: null,
-  session: {
+const tx = (i: number): Transaction =>
+  testTransaction({
+    mailFrom: "bench@bench.test",
+    rcptTo: ["u@b.test"],
+    clientIp: `192.0.2.${(i % 200) + 1}`,
     helo: "mail.bench.test",
-    user: null,
-    protocol: "ESMTP",
-    rdns: null,
-    connection: {
-      client: { address: `192.0.2.${(i % 200) + 1}`, port: 1 },
-      server: { address: "127.0.0.1", port: 25 },
-      proxy: null,
-      proxyVersion: null,
-      tls: null,
-      authority: null,
-      uniqueId: null,
-      alpn: null,
-    },
-  },
-});
+  });
 
 const cpu: number[] = [];
 const wall: number[] = [];

@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeTransaction, type Transaction } from "../../src/contract.ts";
 import type { RuleConfig } from "../../src/rules/schema.ts";
+import { testTransaction } from "../support/transaction.ts";
 
 export const PARITY_RULES: RuleConfig[] = [
   { name: "vip", match: { from: "vip@*" }, action: "accept" },
@@ -45,31 +46,8 @@ export function pipelineSuite(
     const call = (path: string, init?: RequestInit) => fetch(new Request(`https://edge.test${path}`, init));
     let seq = 0;
 
-    const tx = (mailFrom: string, ip: string): Transaction => ({
-      version: 1,
-      mailFrom,
-      rcptTo: ["dana@suite.test"],
-      declaredSize: null,
-      body: null,
-      smtputf8: false,
-      dsn: null,
-      session: {
-        helo: "mail.sender.test",
-        user: null,
-        protocol: "ESMTP",
-        rdns: null,
-        connection: {
-          client: { address: ip, port: 40000 },
-          server: { address: "127.0.0.1", port: 25 },
-          proxy: null,
-          proxyVersion: null,
-          tls: null,
-          authority: null,
-          uniqueId: null,
-          alpn: null,
-        },
-      },
-    });
+    const tx = (mailFrom: string, ip: string): Transaction =>
+      testTransaction({ mailFrom, rcptTo: ["dana@suite.test"], clientIp: ip });
 
     async function send(raw: Uint8Array, mailFrom = "alice@signed.test", ip = "192.0.2.7") {
       const res = await call("/relay/v1/messages", {

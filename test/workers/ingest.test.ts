@@ -5,6 +5,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeTransaction, type Transaction } from "../../src/contract.ts";
+import { testTransaction } from "../support/transaction.ts";
 
 const relay = { authorization: `Bearer ${env.RELAY_SECRET}` };
 const admin = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
@@ -12,31 +13,7 @@ const call = (path: string, init?: RequestInit) =>
   exports.default.fetch(new Request(`https://edge.test${path}`, init));
 
 function transaction(rcpt: string): Transaction {
-  return {
-    version: 1,
-    mailFrom: "alice@sender.test",
-    rcptTo: [rcpt],
-    declaredSize: null,
-    body: null,
-    smtputf8: false,
-    dsn: null,
-    session: {
-      helo: "mail.sender.test",
-      user: null,
-      protocol: "ESMTP",
-      rdns: null,
-      connection: {
-        client: { address: "192.0.2.7", port: 40000 },
-        server: { address: "127.0.0.1", port: 25 },
-        proxy: null,
-        proxyVersion: null,
-        tls: null,
-        authority: null,
-        uniqueId: null,
-        alpn: null,
-      },
-    },
-  };
+  return testTransaction({ mailFrom: "alice@sender.test", rcptTo: [rcpt] });
 }
 
 const message =
