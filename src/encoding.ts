@@ -1,8 +1,13 @@
-/** base64url without padding, over bytes; runtime-neutral (btoa/atob exist on Workers, Node and Deno). */
-export function toBase64Url(bytes: Uint8Array): string {
+/** Standard, padded base64 over bytes; runtime-neutral (btoa/atob exist on Workers, Node and Deno). */
+export function toBase64(bytes: Uint8Array): string {
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return btoa(s);
+}
+
+/** base64url without padding. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 export function fromBase64Url(text: string): Uint8Array {
