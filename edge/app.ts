@@ -3,12 +3,14 @@
  * same app runs on Workers + D1, in-process under Node/Deno + SQLite, and inside a user's own Worker.
  */
 import { Hono } from "hono";
+import type { Cidr } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import type { Store } from "../src/store/index.ts";
 import { requireBearer } from "./bearer.ts";
 import type { EdgeContext } from "./context.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { fileRoutes } from "./routes/files.ts";
 import { relayRoutes } from "./routes/relay.ts";
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
@@ -24,6 +26,10 @@ export interface EdgeOptions {
   auth?: AuthPolicy;
   /** Compiled rules and DNSBL lists. */
   policy?: PolicyConfig;
+  /** Key for signed webhook download links; derived from the relay secret when absent. */
+  urlSigningKey?: string;
+  /** CIDRs webhook targets may be in despite being private. */
+  webhookAllow?: Cidr[];
   /** Where internal errors are reported; defaults to console.error. */
   onError?: (err: unknown) => void;
 }
@@ -38,6 +44,8 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     now: options.now ?? Date.now,
     auth: options.auth,
     policy: options.policy,
+    urlSigningKey: options.urlSigningKey ?? `${options.relaySecret}:files`,
+    webhookAllow: options.webhookAllow ?? [],
   };
   const report = options.onError ?? ((err: unknown) => console.error("edge error:", err));
 
@@ -59,6 +67,7 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     requireBearer(() => ctx.relaySecret, "mxedge-relay"),
   );
   app.route("/relay/v1", relayRoutes(ctx));
+  app.route("/files", fileRoutes(ctx));
   app.use(
     "/api/*",
     requireBearer(() => ctx.adminToken, "mxedge-admin"),

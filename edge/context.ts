@@ -1,3 +1,4 @@
+import type { Cidr } from "../src/net/cidr.ts";
 import type { PipelineDeps } from "../src/pipeline/pipeline.ts";
 
 /** What every edge route gets: the store, the clock and the limits, chosen by the runtime entry. */
@@ -6,4 +7,8 @@ export interface EdgeContext extends PipelineDeps {
   adminToken: string;
   /** The largest message the edge accepts (and the relay advertises with SIZE). */
   maxMessageBytes: number;
+  /** Key for the signed download links in webhook payloads. */
+  urlSigningKey: string;
+  /** CIDRs webhook targets may be in despite being private (admin API checks). */
+  webhookAllow: Cidr[];
 }

@@ -2,6 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
+import type { Cidr } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import { createStore, type Store } from "../src/store/index.ts";
@@ -36,6 +37,7 @@ export async function openEmbeddedEdge(opts: {
   maxMessageBytes: number;
   auth?: AuthPolicy;
   policy?: PolicyConfig;
+  webhookAllow?: Cidr[];
 }): Promise<EmbeddedEdge> {
   const opened = await openEmbeddedStore(opts.dataDir);
   const app = createEdgeApp({
@@ -46,6 +48,7 @@ export async function openEmbeddedEdge(opts: {
     maxMessageBytes: opts.maxMessageBytes,
     auth: opts.auth,
     policy: opts.policy,
+    webhookAllow: opts.webhookAllow,
   });
   return { ...opened, app };
 }

@@ -7,11 +7,13 @@ import type { Hono } from "hono";
 import { cachedResolver } from "../src/dns/cache.ts";
 import { dohResolver } from "../src/dns/doh.ts";
 import { parseZone, zoneResolver } from "../src/dns/zone.ts";
+import { parseCidrList } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import { compilePolicy } from "../src/rules/index.ts";
 import { DnsblSchema, RuleSchema } from "../src/rules/schema.ts";
 import { createStore } from "../src/store/index.ts";
+import { deliverDue, type OutboxDeps } from "../src/webhooks/outbox.ts";
 import { createEdgeApp } from "./app.ts";
 import { type D1Database, d1Driver } from "./d1.ts";
 
@@ -31,10 +33,26 @@ export interface Env {
   /** Rules and DNSBL lists as JSON, in the same shape as the config file's [[rules]] and [[dnsbl]]. */
   RULES?: string;
   DNSBL?: string;
+  /** The Worker's public URL, for signed download links in webhook payloads. */
+  PUBLIC_URL?: string;
+  /** Comma-separated CIDRs webhook targets may be in despite being private. */
+  WEBHOOK_ALLOW?: string;
 }
 
 const RuleListSchema = RuleSchema.array();
 const DnsblListSchema = DnsblSchema.array();
+
+function outboxDeps(env: Env): OutboxDeps {
+  return {
+    store: createStore(d1Driver(env.DB)),
+    now: Date.now,
+    fetch: (input, init) => fetch(input, init),
+    publicUrl: env.PUBLIC_URL ?? "https://mxedge.invalid",
+    urlSigningKey: `${env.RELAY_SECRET}:files`,
+    allow: parseCidrList(env.WEBHOOK_ALLOW ? env.WEBHOOK_ALLOW.split(",").map((c) => c.trim()) : []),
+    resolver: authPolicy(env).resolver,
+  };
+}
 
 function policyFrom(env: Env): PolicyConfig {
   const rules = RuleListSchema.parse(env.RULES ? JSON.parse(env.RULES) : []);
@@ -85,7 +103,8 @@ export default {
   fetch(request: Request, env: Env, ctx: unknown): Response | Promise<Response> {
     return appFor(env).fetch(request, env, ctx as never);
   },
-  async scheduled(_controller: unknown, _env: Env, _ctx: unknown): Promise<void> {
-    // Nothing is due yet: webhook retries and retention are scheduled here once they exist.
+  /** Cron: deliver due webhooks (retries, and anything the request that stored it did not finish). */
+  async scheduled(_controller: unknown, env: Env, _ctx: unknown): Promise<void> {
+    await deliverDue(outboxDeps(env));
   },
 };

@@ -5,7 +5,9 @@
 import { readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import { type Config, type ConfigInput, listenerProxyPolicy, parseConfig } from "../src/config.ts";
+import { parseCidrList } from "../src/net/cidr.ts";
 import { compilePolicy } from "../src/rules/index.ts";
+import { checkUrl } from "../src/webhooks/ssrf.ts";
 import { resolveProxyPolicy } from "./proxy/index.ts";
 
 export class ConfigError extends Error {
@@ -129,6 +131,7 @@ export function loadConfig(flags: ConfigOverrides, env: Record<string, string | 
   } catch (err) {
     throw new ConfigError(`${where}${(err as Error).message}`);
   }
+  checkWebhookTargets(result.config, where);
   return result.config;
 }
 
@@ -145,5 +148,20 @@ function checkProxyPolicies(config: Config, where: string): void {
   config.listeners.forEach((l, i) => {
     const policy = listenerProxyPolicy(config, l);
     if (policy) check(`listeners.${i}.proxy`, policy);
+  });
+}
+
+/** Webhook URLs must not point into private networks unless allowlisted (checked again at delivery). */
+function checkWebhookTargets(config: Config, where: string): void {
+  let allow: ReturnType<typeof parseCidrList>;
+  try {
+    allow = parseCidrList(config.webhookAllow);
+  } catch (err) {
+    throw new ConfigError(`${where}webhookAllow.${(err as Error).message}`);
+  }
+  config.webhooks.forEach((w, i) => {
+    const verdict = checkUrl(w.url, allow);
+    if (!verdict.ok)
+      throw new ConfigError(`${where}webhooks.${i}.url: ${verdict.reason} (allow it with webhookAllow)`);
   });
 }

@@ -7,12 +7,14 @@ import { resolve } from "node:path";
 import { resolverFromConfig } from "../edge/dns-config.ts";
 import { openEmbeddedEdge } from "../edge/embedded.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
+import { parseCidrList } from "../src/net/cidr.ts";
 import { compilePolicy } from "../src/rules/index.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
 import { imapNotImplemented } from "./imap/placeholder.ts";
 import { type ProtocolHandler, type RunningListener, startListener } from "./listener.ts";
 import type { Logger } from "./log.ts";
+import { startOutbox } from "./outbox-timer.ts";
 import { proxyAcceptor } from "./proxy-accept.ts";
 import { loadSecrets } from "./secrets.ts";
 import { createSmtpEngine } from "./smtp/server.ts";
@@ -67,13 +69,18 @@ export async function serve(
           }
         : undefined,
       policy: compilePolicy(config),
+      webhookAllow: parseCidrList(config.webhookAllow),
     });
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;
     edgeFetch = async (req) => app.fetch(req);
     baseUrl = "http://edge.internal";
-    closeEdge = edge.close;
     http = await serveHttp((req) => app.fetch(req), config.http.host, config.http.port);
+    const stopOutbox = await startOutbox(config, edge.store, http.port, relaySecret, log);
+    closeEdge = () => {
+      stopOutbox();
+      edge.close();
+    };
   }
 
   const edge = new EdgeClient({

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { DnsblSchema, RuleSchema } from "./rules/schema.ts";
+import { WebhookConfigSchema } from "./webhooks/config.ts";
 
 const port = z.number().int().min(0).max(65535);
 
@@ -140,6 +141,12 @@ export const ConfigSchema = z.strictObject({
   dnsbl: z.array(DnsblSchema).default([]),
   /** Rules, in order: see src/rules/schema.ts and the README. */
   rules: z.array(RuleSchema).default([]),
+  /** Webhook endpoints (also manageable through the admin API); applied at every start. */
+  webhooks: z.array(WebhookConfigSchema).default([]),
+  /** CIDRs webhook targets may be in despite being loopback/private (e.g. ["127.0.0.0/8"] for a local app). */
+  webhookAllow: z.array(z.string().min(1)).default([]),
+  /** The edge's public base URL, for the signed download links in webhook payloads. */
+  publicUrl: z.url().optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -2,6 +2,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { StoreError } from "../../src/store/index.ts";
+import { endpointInput, WebhookConfigSchema } from "../../src/webhooks/config.ts";
+import { webhookPayloadJsonSchema } from "../../src/webhooks/payload.ts";
+import { checkUrl } from "../../src/webhooks/ssrf.ts";
 import type { EdgeContext } from "../context.ts";
 
 const ListQuery = z.object({
@@ -51,6 +54,41 @@ export function adminRoutes(ctx: EdgeContext): Hono {
     const body = UserBody.safeParse(await c.req.json().catch(() => null));
     if (!body.success) return c.json({ error: "expected {address, password (8+ chars)}" }, 400);
     return c.json(await ctx.store.directory.addUser(body.data.address, body.data.password), 201);
+  });
+
+  app.get("/webhooks", async (c) =>
+    c.json({ webhooks: (await ctx.store.webhooks.listEndpoints()).map(({ secret: _secret, ...e }) => e) }),
+  );
+  app.post("/webhooks", async (c) => {
+    const body = WebhookConfigSchema.safeParse(await c.req.json().catch(() => null));
+    if (!body.success)
+      return c.json(
+        { error: body.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") },
+        400,
+      );
+    const target = checkUrl(body.data.url, ctx.webhookAllow);
+    if (!target.ok) return c.json({ error: `url: ${target.reason}` }, 400);
+    const { secret: _secret, ...endpoint } = await ctx.store.webhooks.upsertEndpoint(
+      endpointInput(body.data),
+    );
+    return c.json(endpoint, 201);
+  });
+  app.get("/webhooks/schema.json", (c) => c.json(webhookPayloadJsonSchema() as Record<string, unknown>));
+  app.get("/deliveries", async (c) => {
+    const state = c.req.query("state");
+    const states = ["pending", "delivered", "failed", "dead"] as const;
+    const deliveries = await ctx.store.webhooks.listDeliveries({
+      state: states.find((s) => s === state),
+      ingestId: c.req.query("message"),
+    });
+    return c.json({ deliveries });
+  });
+  app.get("/deliveries/:id/attempts", async (c) =>
+    c.json({ attempts: await ctx.store.webhooks.attempts(c.req.param("id")) }),
+  );
+  app.post("/deliveries/:id/redeliver", async (c) => {
+    await ctx.store.webhooks.redeliver(c.req.param("id"), ctx.now());
+    return c.json({ queued: true });
   });
 
   return app;

@@ -90,6 +90,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     : disposition.mailbox === "INBOX"
       ? route.mailboxIds
       : await store.directory.mailboxesFor(route.userIds, disposition.mailbox);
+  const endpoints = await store.webhooks.endpointsFor(tx.rcptTo, disposition.webhooks);
 
   // 6. trace header
   const receivedAt = deps.now();
@@ -121,6 +122,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
       webhooks: disposition.webhooks,
     },
     mailboxIds,
+    webhookEndpointIds: endpoints.map((e) => e.id),
   });
   return stored(result.id, result.duplicate);
 }

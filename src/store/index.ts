@@ -1,17 +1,19 @@
 import { type Db, openDb, type SqlDriver } from "./db.ts";
 import { Directory } from "./directory.ts";
 import { MessageStore } from "./messages.ts";
+import { WebhookStore } from "./webhooks.ts";
 
 /** Everything the edge keeps, over one database. */
 export interface Store {
   db: Db;
   directory: Directory;
   messages: MessageStore;
+  webhooks: WebhookStore;
 }
 
 export function createStore(driver: SqlDriver): Store {
   const db = openDb(driver);
-  return { db, directory: new Directory(db), messages: new MessageStore(db) };
+  return { db, directory: new Directory(db), messages: new MessageStore(db), webhooks: new WebhookStore(db) };
 }
 
 export type { Db, SqlDriver, SqlResult, SqlStatement } from "./db.ts";

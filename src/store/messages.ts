@@ -12,7 +12,9 @@ import {
   mailboxes,
   messages,
   type StoredEnvelope,
+  webhookDeliveries,
 } from "./schema.ts";
+import { webhookDeliveryRows } from "./webhooks.ts";
 
 export interface IngestInput {
   /** The new message's id (see ids.ts); also the SMTP queue id. */
@@ -27,6 +29,8 @@ export interface IngestInput {
   auth: Record<string, unknown> | null;
   /** Where copies go: one row per mailbox, each with its own UID and modseq. */
   mailboxIds: number[];
+  /** Webhook endpoints to notify: their outbox rows are written in the same batch as the message. */
+  webhookEndpointIds?: number[];
 }
 
 export interface IngestResult {
@@ -135,6 +139,13 @@ export class MessageStore {
           blobId: id,
         }),
       ]),
+      ...(input.webhookEndpointIds?.length
+        ? [
+            db
+              .insert(webhookDeliveries)
+              .values(webhookDeliveryRows(id, input.webhookEndpointIds, input.receivedAt)),
+          ]
+        : []),
     ] as const;
     try {
       await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);

@@ -257,3 +257,22 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [index("webhook_deliveries_due").on(t.state, t.nextAttemptAt)],
 );
+
+/** Every attempt of every webhook delivery: the delivery log the API and CLI show. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: "cascade" }),
+    at: integer("at").notNull(),
+    /** HTTP status, or null when no response came (timeout, refused, blocked target). */
+    status: integer("status"),
+    latencyMs: integer("latency_ms").notNull(),
+    error: text("error"),
+    /** The first bytes of the response body (capped). */
+    responseSnippet: text("response_snippet"),
+  },
+  (t) => [index("webhook_attempts_delivery").on(t.deliveryId)],
+);

@@ -1,0 +1,40 @@
+/** A webhook endpoint as declared in the config file or posted to the admin API. */
+import { z } from "zod";
+
+export const WebhookConfigSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, "letters, digits, dot, dash, underscore"),
+  url: z.url(),
+  /** A Standard Webhooks secret: `whsec_` and base64 of at least 16 bytes. */
+  secret: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{22,}={0,2}$/, "a whsec_ secret (whsec_ + base64 of 16+ bytes)"),
+  format: z.enum(["json", "raw"]).default("json"),
+  /** Mail for these recipient domains / addresses; none of either: every message. */
+  domains: z.array(z.string().min(1)).optional(),
+  addresses: z.array(z.string().min(3)).optional(),
+  /** Only when a rule's `webhook <name>` action names it. */
+  rulesOnly: z.boolean().default(false),
+  /** Attachments up to this size go inline (base64); larger ones as signed links. */
+  inlineLimitBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(25 * 1024 * 1024)
+    .default(256 * 1024),
+});
+export type WebhookConfig = z.infer<typeof WebhookConfigSchema>;
+
+export function endpointInput(w: WebhookConfig) {
+  return {
+    name: w.name,
+    url: w.url,
+    secret: w.secret,
+    format: w.format,
+    filters: {
+      domains: w.domains,
+      addresses: w.addresses,
+      rulesOnly: w.rulesOnly,
+      inlineLimitBytes: w.inlineLimitBytes,
+    },
+  };
+}

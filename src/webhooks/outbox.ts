@@ -1,0 +1,208 @@
+/**
+ * The webhook outbox runner: claims due deliveries, posts them (signed, no redirects, timeouts, capped
+ * response), logs every attempt and schedules the next one. Driven by `scheduled()` on Workers and by a
+ * timer when embedded; a delivery acknowledged with a 2xx is never sent again.
+ */
+
+import type { DnsResolver } from "../dns/resolver.ts";
+import type { Cidr } from "../net/cidr.ts";
+import { parseIp } from "../net/ip.ts";
+import { parseMessage } from "../pipeline/parse.ts";
+import type { Store } from "../store/index.ts";
+import type { DueDelivery } from "../store/webhooks.ts";
+import { buildPayload } from "./payload.ts";
+import { classifyResponse, DEFAULT_RETRY, nextDelayMs, type RetryPolicy } from "./schedule.ts";
+import { signWebhook } from "./sign.ts";
+import { signPath } from "./signed-url.ts";
+import { checkAddress, checkUrl } from "./ssrf.ts";
+
+export interface OutboxDeps {
+  store: Store;
+  now(): number;
+  fetch: typeof fetch;
+  /** The edge's public base URL, for signed download links in payloads. */
+  publicUrl: string;
+  /** Key for signed download links. */
+  urlSigningKey: string;
+  /** Addresses webhook targets may resolve to despite being private (e.g. 127.0.0.0/8 in tests). */
+  allow: Cidr[];
+  /** Used to check what a webhook host name resolves to, when given. */
+  resolver?: DnsResolver;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  linkTtlMs?: number;
+  log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export interface OutboxRun {
+  attempted: number;
+  delivered: number;
+  retrying: number;
+  failed: number;
+}
+
+const DEFAULT_INLINE_LIMIT = 256 * 1024;
+
+async function readCapped(res: Response, max: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  while (size < max) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    size += value.length;
+  }
+  await reader.cancel().catch(() => {});
+  const joined = new Uint8Array(Math.min(size, max));
+  let off = 0;
+  for (const p of parts) {
+    const take = p.subarray(0, joined.length - off);
+    joined.set(take, off);
+    off += take.length;
+  }
+  return new TextDecoder().decode(joined);
+}
+
+/** Refuses targets in private ranges: the literal host at once, a host name by what it resolves to. */
+async function checkTarget(url: string, deps: OutboxDeps): Promise<string | null> {
+  const literal = checkUrl(url, deps.allow);
+  if (!literal.ok) return literal.reason;
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  if (parseIp(host) || !deps.resolver) return null;
+  for (const rr of ["A", "AAAA"] as const) {
+    const answers = await deps.resolver(host, rr).catch(() => [] as string[]);
+    for (const a of answers as string[]) {
+      const verdict = checkAddress(a, deps.allow);
+      if (!verdict.ok) return `${host} resolves to ${verdict.reason}`;
+    }
+  }
+  return null;
+}
+
+async function requestFor(
+  d: DueDelivery,
+  deps: OutboxDeps,
+): Promise<{ body: Uint8Array; headers: Record<string, string> } | null> {
+  const { store } = deps;
+  const detail = await store.messages.get(d.ingestId);
+  const raw = await store.messages.raw(d.ingestId);
+  if (!detail || !raw) return null;
+  if (d.endpoint.format === "raw") {
+    return {
+      body: raw,
+      headers: {
+        "content-type": "message/rfc822",
+        "x-mxedge-mail-from": detail.envelope.mailFrom,
+        "x-mxedge-rcpt-to": detail.envelope.rcptTo.join(", "),
+        "x-mxedge-message-id": detail.id,
+      },
+    };
+  }
+  const email = await parseMessage(raw);
+  const session = detail.connection as {
+    helo?: string;
+    connection?: { client?: { address?: string }; tls?: unknown };
+  };
+  const auth = (detail.auth ?? {}) as {
+    spf?: unknown;
+    dkim?: unknown[];
+    dmarc?: unknown;
+    arc?: unknown;
+    rules?: Array<{ rule: string; actions: string[] }>;
+  };
+  const expires = deps.now() + (deps.linkTtlMs ?? 7 * 24 * 3600_000);
+  const link = async (path: string) =>
+    new URL(await signPath(deps.urlSigningKey, path, expires), deps.publicUrl).toString();
+  const payload = await buildPayload({
+    id: detail.id,
+    receivedAt: detail.receivedAt,
+    email,
+    envelope: detail.envelope,
+    connection: {
+      clientIp: session.connection?.client?.address ?? "",
+      helo: session.helo ?? "",
+      tls: session.connection?.tls !== null && session.connection?.tls !== undefined,
+    },
+    auth,
+    rules: auth.rules ?? [],
+    inlineLimit: d.endpoint.filters.inlineLimitBytes ?? DEFAULT_INLINE_LIMIT,
+    signedUrl: (n) => link(n === null ? `/files/${detail.id}/raw` : `/files/${detail.id}/attachments/${n}`),
+  });
+  return {
+    body: new TextEncoder().encode(JSON.stringify(payload)),
+    headers: { "content-type": "application/json" },
+  };
+}
+
+/** One attempt of one claimed delivery. */
+async function attempt(d: DueDelivery, deps: OutboxDeps): Promise<"delivered" | "retrying" | "failed"> {
+  const started = deps.now();
+  let status: number | null = null;
+  let error: string | null = null;
+  let snippet: string | null = null;
+  const blocked = await checkTarget(d.endpoint.url, deps);
+  const request = blocked ? null : await requestFor(d, deps);
+  if (blocked) error = `blocked target: ${blocked}`;
+  else if (!request) error = "message no longer stored";
+  else {
+    const timestamp = Math.floor(deps.now() / 1000);
+    const signature = await signWebhook(d.endpoint.secret, d.id, timestamp, request.body);
+    try {
+      const res = await deps.fetch(d.endpoint.url, {
+        method: "POST",
+        headers: { ...request.headers, ...signature, "user-agent": "mxedge-webhooks/1" },
+        body: request.body as Uint8Array<ArrayBuffer>,
+        redirect: "manual",
+        signal: AbortSignal.timeout(deps.timeoutMs ?? 15_000),
+      });
+      status = res.status;
+      snippet = await readCapped(res, deps.maxResponseBytes ?? 1024);
+    } catch (err) {
+      error =
+        (err as Error).name === "TimeoutError" ? "timeout" : `request failed: ${(err as Error).message}`;
+    }
+  }
+  const outcome =
+    status === null ? (request === null && !blocked ? "disable" : "retry") : classifyResponse(status);
+  const record = {
+    at: started,
+    status,
+    latencyMs: Math.max(0, deps.now() - started),
+    error,
+    responseSnippet: snippet,
+  };
+  if (outcome === "delivered") {
+    await deps.store.webhooks.finishAttempt(d, record, { state: "delivered", nextAttemptAt: started });
+    return "delivered";
+  }
+  if (outcome === "disable") {
+    if (status === 410) await deps.store.webhooks.setEnabled(d.endpoint.id, false);
+    await deps.store.webhooks.finishAttempt(d, record, { state: "failed", nextAttemptAt: started });
+    return "failed";
+  }
+  const delay = nextDelayMs(d.attempts + 1, deps.retry ?? DEFAULT_RETRY);
+  if (delay === null) {
+    await deps.store.webhooks.finishAttempt(d, record, { state: "dead", nextAttemptAt: started });
+    return "failed";
+  }
+  await deps.store.webhooks.finishAttempt(d, record, { state: "pending", nextAttemptAt: started + delay });
+  return "retrying";
+}
+
+export async function deliverDue(deps: OutboxDeps, limit = 25): Promise<OutboxRun> {
+  const run: OutboxRun = { attempted: 0, delivered: 0, retrying: 0, failed: 0 };
+  const now = deps.now();
+  const due = await deps.store.webhooks.due(now, limit);
+  for (const d of due) {
+    // The lease outlasts one attempt; a runner that dies mid-attempt leaves the delivery due again after it.
+    if (!(await deps.store.webhooks.claim(d, now + (deps.timeoutMs ?? 15_000) + 60_000))) continue;
+    run.attempted++;
+    const result = await attempt(d, deps);
+    run[result === "delivered" ? "delivered" : result === "retrying" ? "retrying" : "failed"]++;
+    deps.log?.("webhook.attempt", { delivery: d.id, endpoint: d.endpoint.name, message: d.ingestId, result });
+  }
+  return run;
+}

@@ -1,0 +1,206 @@
+/**
+ * The webhook outbox on Node: messages ingested through the relay route, delivered by deliverDue() to a
+ * real node:http receiver that verifies every request with the independent standardwebhooks package.
+ * The clock is controlled, so the retry schedule is checked without waiting.
+ */
+import { createServer, type Server } from "node:http";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createEdgeApp } from "../../edge/app.ts";
+import { migrateSqlite, openSqlite } from "../../edge/sqlite.ts";
+import { encodeTransaction } from "../../src/contract.ts";
+import { parseZone, zoneResolver } from "../../src/dns/zone.ts";
+import { parseCidrList } from "../../src/net/cidr.ts";
+import { createStore, type Store } from "../../src/store/index.ts";
+import { deliverDue, type OutboxDeps } from "../../src/webhooks/outbox.ts";
+import { WebhookPayloadSchema } from "../../src/webhooks/payload.ts";
+import { newWebhookSecret } from "../../src/webhooks/sign.ts";
+import { testTransaction } from "../support/transaction.ts";
+
+const secret = newWebhookSecret();
+let server: Server;
+let port = 0;
+let nextStatus = 200;
+const received: Array<{ verified: boolean; body: string; id: string }> = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      let verified = false;
+      try {
+        new Webhook(secret).verify(body, req.headers as Record<string, string>);
+        verified = true;
+      } catch {}
+      received.push({ verified, body, id: String(req.headers["webhook-id"]) });
+      res.writeHead(nextStatus).end(nextStatus === 200 ? "thanks" : "nope");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  port = (server.address() as { port: number }).port;
+});
+afterAll(() => server.close());
+
+describe("webhook outbox", () => {
+  let store: Store;
+  let app: ReturnType<typeof createEdgeApp>;
+  // Real time at the start: receivers check that the signature timestamp is recent.
+  let clock = Date.now();
+  let deps: OutboxDeps;
+  let seq = 0;
+
+  const ingest = async (rcpt: string, subject: string) => {
+    const res = await app.fetch(
+      new Request("https://edge.test/relay/v1/messages", {
+        method: "POST",
+        headers: {
+          authorization: "Bearer relay-secret",
+          "mxedge-transaction": encodeTransaction(
+            testTransaction({ mailFrom: "a@sender.test", rcptTo: [rcpt] }),
+          ),
+          "idempotency-key": `outbox-test-${++seq}`,
+        },
+        body: `From: A <a@sender.test>\r\nTo: ${rcpt}\r\nSubject: ${subject}\r\nMessage-ID: <${seq}.${subject.replace(/\W/g, "")}@sender.test>\r\n\r\nhello\r\n`,
+      }),
+    );
+    return ((await res.json()) as { id: string }).id;
+  };
+
+  beforeEach(async () => {
+    const handle = openSqlite(":memory:");
+    await migrateSqlite(handle);
+    store = createStore(handle.driver);
+    app = createEdgeApp({ store, relaySecret: "relay-secret", adminToken: "admin", now: () => clock });
+    await store.directory.addDomain("example.test");
+    await store.directory.addUser("support@example.test", "support-pass");
+    await store.directory.addUser("other@example.test", "other-pass");
+    await store.webhooks.upsertEndpoint({
+      name: "tickets",
+      url: `http://127.0.0.1:${port}/hook`,
+      secret,
+      format: "json",
+      filters: { addresses: ["support@example.test"] },
+    });
+    received.length = 0;
+    clock = Date.now();
+    nextStatus = 200;
+    deps = {
+      store,
+      now: () => clock,
+      fetch: (i, init) => fetch(i, init),
+      publicUrl: "https://edge.test",
+      urlSigningKey: "relay-secret:files",
+      allow: parseCidrList(["127.0.0.0/8"]),
+    };
+  });
+
+  it("delivers signed JSON exactly once, only for matching recipients, with a working signed raw link", async () => {
+    const id = await ingest("support@example.test", "help please");
+    await ingest("other@example.test", "not for the webhook");
+    expect(await deliverDue(deps)).toMatchObject({ attempted: 1, delivered: 1 });
+    expect(await deliverDue(deps)).toMatchObject({ attempted: 0 });
+    expect(received).toHaveLength(1);
+    expect(received[0]?.verified).toBe(true);
+    const payload = WebhookPayloadSchema.parse(JSON.parse(received[0]?.body ?? "{}"));
+    expect(payload).toMatchObject({
+      id,
+      subject: "help please",
+      envelope: { rcptTo: ["support@example.test"] },
+    });
+    const raw = await app.fetch(new Request(payload.rawUrl ?? ""));
+    expect(raw.status).toBe(200);
+    expect(await raw.text()).toContain("Subject: help please");
+    const tampered = await app.fetch(new Request((payload.rawUrl ?? "").replace(id, `${id.slice(0, -1)}X`)));
+    expect(tampered.status).toBe(403);
+    const [delivery] = await store.webhooks.listDeliveries();
+    expect(delivery).toMatchObject({ state: "delivered", attempts: 1, lastStatus: 200 });
+  });
+
+  it("500 → retried later with backoff; 2xx → done; every attempt is logged", async () => {
+    await ingest("support@example.test", "retry me");
+    nextStatus = 500;
+    expect(await deliverDue(deps)).toMatchObject({ attempted: 1, retrying: 1 });
+    const [d1] = await store.webhooks.listDeliveries();
+    expect(d1).toMatchObject({ state: "pending", attempts: 1, lastStatus: 500 });
+    const wait = (d1?.nextAttemptAt ?? 0) - clock;
+    expect(wait).toBeGreaterThanOrEqual(3 * 60_000);
+    expect(wait).toBeLessThanOrEqual(6 * 60_000);
+    expect(await deliverDue(deps)).toMatchObject({ attempted: 0 }); // not due yet
+    clock += wait;
+    nextStatus = 200;
+    expect(await deliverDue(deps)).toMatchObject({ attempted: 1, delivered: 1 });
+    const attempts = await store.webhooks.attempts(d1?.id ?? "");
+    expect(attempts.map((a) => [a.status, a.responseSnippet])).toEqual([
+      [500, "nope"],
+      [200, "thanks"],
+    ]);
+    expect(new Set(received.map((r) => r.id)).size).toBe(1); // the same webhook-id on every attempt
+  });
+
+  it("410 → the endpoint is disabled and the delivery ends; redelivery from the API queues it again", async () => {
+    await ingest("support@example.test", "gone");
+    nextStatus = 410;
+    expect(await deliverDue(deps)).toMatchObject({ failed: 1 });
+    expect((await store.webhooks.listEndpoints())[0]?.enabled).toBe(false);
+    const [d] = await store.webhooks.listDeliveries();
+    expect(d).toMatchObject({ state: "failed", lastStatus: 410 });
+    const res = await app.fetch(
+      new Request(`https://edge.test/api/deliveries/${d?.id}/redeliver`, {
+        method: "POST",
+        headers: { authorization: "Bearer admin" },
+      }),
+    );
+    expect(res.status).toBe(200);
+    nextStatus = 200;
+    expect(await deliverDue(deps)).toMatchObject({ delivered: 1 });
+  });
+
+  it("refuses private targets at delivery time unless allowlisted, also when a host name resolves to one", async () => {
+    await ingest("support@example.test", "ssrf");
+    expect(await deliverDue({ ...deps, allow: [] })).toMatchObject({ attempted: 1, retrying: 1 });
+    const [d] = await store.webhooks.listDeliveries();
+    expect(d?.lastError).toMatch(/^blocked target: 127\.0\.0\.1 is a loopback/);
+    expect(received).toHaveLength(0);
+    await store.webhooks.upsertEndpoint({
+      name: "tickets",
+      url: `http://hooks.example.test:${port}/hook`,
+      secret,
+      format: "json",
+      filters: { addresses: ["support@example.test"] },
+    });
+    clock += 3600_000;
+    const resolver = zoneResolver(parseZone("hooks.example.test. A 127.0.0.1"));
+    await deliverDue({ ...deps, allow: [], resolver });
+    const [again] = await store.webhooks.listDeliveries();
+    expect(again?.lastError).toMatch(/^blocked target: hooks\.example\.test resolves to 127\.0\.0\.1/);
+    expect(received).toHaveLength(0);
+  });
+
+  it("the admin API adds endpoints (secrets never shown) and refuses private targets", async () => {
+    const admin = { authorization: "Bearer admin" };
+    const bad = await app.fetch(
+      new Request("https://edge.test/api/webhooks", {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ name: "x", url: "http://10.0.0.5/hook", secret }),
+      }),
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/private/);
+    const ok = await app.fetch(
+      new Request("https://edge.test/api/webhooks", {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ name: "crm", url: "https://crm.example.test/in", secret }),
+      }),
+    );
+    expect(ok.status).toBe(201);
+    const list = await (
+      await app.fetch(new Request("https://edge.test/api/webhooks", { headers: admin }))
+    ).text();
+    expect(list).toContain("crm");
+    expect(list).not.toContain(secret.slice(6));
+  });
+});
