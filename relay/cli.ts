@@ -29,6 +29,11 @@ commands:
   user add <address> --password-stdin
                                 add a user (its domain must exist); password read from stdin
   user list                     list users
+  alias add <address> <target…> add an alias (one or more local targets; *@domain is the catch-all;
+                                the single target "discard" accepts and drops)
+  webhook list                  list webhook endpoints
+  deliveries [--state S]        the webhook outbox (S: pending, delivered, failed, dead)
+  webhook redeliver <id>        queue a delivery again
   config check                  validate the configuration and print it
 
 options (each also as an environment variable):
@@ -67,6 +72,7 @@ function parse(argv: string[]) {
       imaps: { type: "string" },
       json: { type: "boolean", default: false },
       "password-stdin": { type: "boolean", default: false },
+      state: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "v", default: false },
     },
@@ -167,6 +173,40 @@ async function runAdmin(parsed: Parsed): Promise<void> {
           ? JSON.stringify(list)
           : list.map((u) => `${u.login}${u.disabled ? " (disabled)" : ""}`).join("\n") || "(no users)",
       );
+    } else if (noun === "alias" && verb === "add" && arg) {
+      const targets = parsed.positionals.slice(3);
+      if (targets.length === 0)
+        throw new UsageError("alias add <address> <target…> (or: alias add <address> discard)");
+      const a = await directory.addAlias(
+        arg,
+        targets.length === 1 && targets[0] === "discard" ? "discard" : targets,
+      );
+      out(json ? JSON.stringify(a) : `added alias ${a.address} → ${targets.join(", ")}`);
+    } else if (noun === "webhook" && verb === "list") {
+      const list = (await opened.store.webhooks.listEndpoints()).map(({ secret: _s, ...e }) => e);
+      out(
+        json
+          ? JSON.stringify(list)
+          : list
+              .map((e) => `${e.name}\t${e.enabled ? "enabled" : "disabled"}\t${e.format}\t${e.url}`)
+              .join("\n") || "(no webhooks)",
+      );
+    } else if (noun === "deliveries" || (noun === "webhook" && verb === "deliveries")) {
+      const state = parsed.values.state as "pending" | "delivered" | "failed" | "dead" | undefined;
+      const list = await opened.store.webhooks.listDeliveries({ state });
+      out(
+        json
+          ? JSON.stringify(list)
+          : list
+              .map(
+                (d) =>
+                  `${d.id}\t${d.endpoint}\t${d.state}\tattempts=${d.attempts}\tlast=${d.lastStatus ?? d.lastError ?? "-"}\tmessage=${d.messageId}`,
+              )
+              .join("\n") || "(no deliveries)",
+      );
+    } else if (noun === "webhook" && verb === "redeliver" && arg) {
+      await opened.store.webhooks.redeliver(arg, Date.now());
+      out(json ? JSON.stringify({ queued: arg }) : `queued ${arg} for delivery`);
     } else {
       throw new UsageError(`unknown command: ${parsed.positionals.join(" ")}`);
     }
@@ -197,7 +237,7 @@ async function main(argv: string[]): Promise<number> {
     else if (command === "relay") await runServe(parsed, true);
     else if (command === "config" && parsed.positionals[1] === "check") {
       out(JSON.stringify(loadConfig(overrides(parsed.values), process.env), null, 2));
-    } else if (command === "domain" || command === "user") await runAdmin(parsed);
+    } else if (["domain", "user", "alias", "webhook", "deliveries"].includes(command)) await runAdmin(parsed);
     else throw new UsageError(`unknown command: ${command}`);
     return 0;
   } catch (err) {
