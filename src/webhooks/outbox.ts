@@ -6,15 +6,13 @@
 
 import type { DnsResolver } from "../dns/resolver.ts";
 import type { Cidr } from "../net/cidr.ts";
-import { parseIp } from "../net/ip.ts";
 import { parseMessage } from "../pipeline/parse.ts";
 import type { Store } from "../store/index.ts";
 import type { DueDelivery } from "../store/webhooks.ts";
 import { buildPayload } from "./payload.ts";
+import { postSigned } from "./post.ts";
 import { classifyResponse, DEFAULT_RETRY, nextDelayMs, type RetryPolicy } from "./schedule.ts";
-import { signWebhook } from "./sign.ts";
 import { signPath } from "./signed-url.ts";
-import { checkAddress, checkUrl } from "./ssrf.ts";
 
 export interface OutboxDeps {
   store: Store;
@@ -43,44 +41,6 @@ export interface OutboxRun {
 }
 
 const DEFAULT_INLINE_LIMIT = 256 * 1024;
-
-async function readCapped(res: Response, max: number): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  while (size < max) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    size += value.length;
-  }
-  await reader.cancel().catch(() => {});
-  const joined = new Uint8Array(Math.min(size, max));
-  let off = 0;
-  for (const p of parts) {
-    const take = p.subarray(0, joined.length - off);
-    joined.set(take, off);
-    off += take.length;
-  }
-  return new TextDecoder().decode(joined);
-}
-
-/** Refuses targets in private ranges: the literal host at once, a host name by what it resolves to. */
-async function checkTarget(url: string, deps: OutboxDeps): Promise<string | null> {
-  const literal = checkUrl(url, deps.allow);
-  if (!literal.ok) return literal.reason;
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
-  if (parseIp(host) || !deps.resolver) return null;
-  for (const rr of ["A", "AAAA"] as const) {
-    const answers = await deps.resolver(host, rr).catch(() => [] as string[]);
-    for (const a of answers as string[]) {
-      const verdict = checkAddress(a, deps.allow);
-      if (!verdict.ok) return `${host} resolves to ${verdict.reason}`;
-    }
-  }
-  return null;
-}
 
 async function requestFor(
   d: DueDelivery,
@@ -143,27 +103,12 @@ async function attempt(d: DueDelivery, deps: OutboxDeps): Promise<"delivered" | 
   let status: number | null = null;
   let error: string | null = null;
   let snippet: string | null = null;
-  const blocked = await checkTarget(d.endpoint.url, deps);
-  const request = blocked ? null : await requestFor(d, deps);
-  if (blocked) error = `blocked target: ${blocked}`;
-  else if (!request) error = "message no longer stored";
+  let blocked = false;
+  const request = await requestFor(d, deps);
+  if (!request) error = "message no longer stored";
   else {
-    const timestamp = Math.floor(deps.now() / 1000);
-    const signature = await signWebhook(d.endpoint.secret, d.id, timestamp, request.body);
-    try {
-      const res = await deps.fetch(d.endpoint.url, {
-        method: "POST",
-        headers: { ...request.headers, ...signature, "user-agent": "mxedge-webhooks/1" },
-        body: request.body as Uint8Array<ArrayBuffer>,
-        redirect: "manual",
-        signal: AbortSignal.timeout(deps.timeoutMs ?? 15_000),
-      });
-      status = res.status;
-      snippet = await readCapped(res, deps.maxResponseBytes ?? 1024);
-    } catch (err) {
-      error =
-        (err as Error).name === "TimeoutError" ? "timeout" : `request failed: ${(err as Error).message}`;
-    }
+    const posted = await postSigned(d.endpoint, d.id, request.body, request.headers, deps);
+    ({ status, error, snippet, blocked } = posted);
   }
   const outcome =
     status === null ? (request === null && !blocked ? "disable" : "retry") : classifyResponse(status);
