@@ -30,6 +30,10 @@ export interface EdgeOptions {
   urlSigningKey?: string;
   /** CIDRs webhook targets may be in despite being private. */
   webhookAllow?: Cidr[];
+  /** The edge's public base URL, for signed download links in webhook payloads. */
+  publicUrl?: string;
+  /** How webhooks are posted (default: global fetch). */
+  webhookFetch?: typeof fetch;
   /** Where internal errors are reported; defaults to console.error. */
   onError?: (err: unknown) => void;
 }
@@ -46,6 +50,14 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     policy: options.policy,
     urlSigningKey: options.urlSigningKey ?? `${options.relaySecret}:files`,
     webhookAllow: options.webhookAllow ?? [],
+  };
+  ctx.webhooks = {
+    fetch: options.webhookFetch ?? ((input, init) => fetch(input, init)),
+    now: ctx.now,
+    allow: ctx.webhookAllow,
+    resolver: options.auth?.resolver,
+    publicUrl: options.publicUrl ?? "http://localhost:8787",
+    urlSigningKey: ctx.urlSigningKey,
   };
   const report = options.onError ?? ((err: unknown) => console.error("edge error:", err));
 

@@ -38,6 +38,7 @@ export async function openEmbeddedEdge(opts: {
   auth?: AuthPolicy;
   policy?: PolicyConfig;
   webhookAllow?: Cidr[];
+  publicUrl?: string;
 }): Promise<EmbeddedEdge> {
   const opened = await openEmbeddedStore(opts.dataDir);
   const app = createEdgeApp({
@@ -49,6 +50,7 @@ export async function openEmbeddedEdge(opts: {
     auth: opts.auth,
     policy: opts.policy,
     webhookAllow: opts.webhookAllow,
+    publicUrl: opts.publicUrl,
   });
   return { ...opened, app };
 }

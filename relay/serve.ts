@@ -70,6 +70,7 @@ export async function serve(
         : undefined,
       policy: compilePolicy(config),
       webhookAllow: parseCidrList(config.webhookAllow),
+      publicUrl: config.publicUrl ?? `http://${config.http.host}:${config.http.port}`,
     });
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;

@@ -10,6 +10,9 @@ import type { SmtpReply, Transaction } from "../contract.ts";
 import { concatBytes } from "../encoding.ts";
 import { newId } from "../ids.ts";
 import type { Store } from "../store/index.ts";
+import type { PostDeps } from "../webhooks/post.ts";
+import { type LinkSigner, type WebhookMessage, webhookRequest } from "../webhooks/request.ts";
+import { callSyncWebhooks } from "../webhooks/sync.ts";
 import { type AuthPolicy, runAuthStage } from "./auth-stage.ts";
 import { idempotencyKeyFor } from "./idempotency.ts";
 import { BARE_NEWLINE, hasBareNewline } from "./line-endings.ts";
@@ -27,6 +30,8 @@ export interface PipelineDeps {
   auth?: AuthPolicy;
   /** Rules and DNSBLs from the config; absent: only the default policy applies. */
   policy?: PolicyConfig;
+  /** How synchronous webhooks are called, and how their download links are signed. */
+  webhooks?: PostDeps & LinkSigner;
 }
 
 export interface PipelineInput {
@@ -105,7 +110,38 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
   const tags = disposition.tags.map((t) => `${t.header}: ${t.value}\r\n`).join("");
   const raw = concatBytes([new TextEncoder().encode(trace + auth.headers + tags), auth.raw]);
 
-  // 7. store: one atomic batch; 250 is only sent after this resolves.
+  // 7. synchronous webhooks: the SMTP answer waits for them, and a refusal stores nothing.
+  const sync = endpoints.filter((e) => e.filters.mode === "sync");
+  const storeIt = !sync.some((e) => e.filters.store === false);
+  if (sync.length > 0 && deps.webhooks) {
+    const message: WebhookMessage = {
+      id,
+      receivedAt,
+      raw,
+      email,
+      envelope: { mailFrom: tx.mailFrom, rcptTo: tx.rcptTo },
+      connection: {
+        clientIp: tx.session.connection.client.address,
+        helo: tx.session.helo,
+        tls: tx.session.connection.tls !== null,
+      },
+      auth: auth.results,
+      rules: disposition.trace,
+    };
+    const links = storeIt ? deps.webhooks : null;
+    const verdict = await callSyncWebhooks(sync, id, (e) => webhookRequest(e, message, links), deps.webhooks);
+    if (verdict.kind === "refuse") return { kind: "refused", reply: verdict.reply };
+    if (!storeIt) {
+      return {
+        kind: "stored",
+        id,
+        duplicate: false,
+        reply: { code: 250, enhanced: "2.0.0", message: `OK: delivered as ${id}` },
+      };
+    }
+  }
+
+  // 8. store: one atomic batch; 250 is only sent after this resolves.
   const result = await store.messages.ingest({
     id,
     idempotencyKey: key,
@@ -122,7 +158,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
       webhooks: disposition.webhooks,
     },
     mailboxIds,
-    webhookEndpointIds: endpoints.map((e) => e.id),
+    webhookEndpointIds: endpoints.filter((e) => e.filters.mode !== "sync").map((e) => e.id),
   });
   return stored(result.id, result.duplicate);
 }

@@ -23,6 +23,11 @@ export interface EndpointFilters {
   rulesOnly?: boolean;
   /** Attachments up to this size go inline (base64) in the JSON payload. */
   inlineLimitBytes?: number;
+  /** sync: the SMTP answer waits for this endpoint (see webhooks/sync.ts). */
+  mode?: "async" | "sync";
+  timeoutMs?: number;
+  /** sync only: false means the message is not stored at all. */
+  store?: boolean;
 }
 
 export interface EndpointInput {

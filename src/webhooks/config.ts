@@ -21,6 +21,15 @@ export const WebhookConfigSchema = z.strictObject({
     .min(0)
     .max(25 * 1024 * 1024)
     .default(256 * 1024),
+  /**
+   * async (default): stored, 250, then delivered through the outbox. sync: the SMTP answer waits for
+   * the webhook (2xx → 250; 406 or {"reject": "text"} → 550 5.7.1 text; anything else → 451 4.3.0).
+   */
+  mode: z.enum(["async", "sync"]).default("async"),
+  /** sync only: how long the SMTP answer waits (keep it well under the relay's edge timeout). */
+  timeoutMs: z.number().int().min(100).max(50_000).default(10_000),
+  /** sync only: false makes mxedge a pure SMTP→HTTP gateway (the message is not stored). */
+  store: z.boolean().default(true),
 });
 export type WebhookConfig = z.infer<typeof WebhookConfigSchema>;
 
@@ -35,6 +44,9 @@ export function endpointInput(w: WebhookConfig) {
       addresses: w.addresses,
       rulesOnly: w.rulesOnly,
       inlineLimitBytes: w.inlineLimitBytes,
+      mode: w.mode,
+      timeoutMs: w.timeoutMs,
+      store: w.store,
     },
   };
 }

@@ -9,10 +9,9 @@ import type { Cidr } from "../net/cidr.ts";
 import { parseMessage } from "../pipeline/parse.ts";
 import type { Store } from "../store/index.ts";
 import type { DueDelivery } from "../store/webhooks.ts";
-import { buildPayload } from "./payload.ts";
 import { postSigned } from "./post.ts";
+import { type WebhookMessage, webhookRequest } from "./request.ts";
 import { classifyResponse, DEFAULT_RETRY, nextDelayMs, type RetryPolicy } from "./schedule.ts";
-import { signPath } from "./signed-url.ts";
 
 export interface OutboxDeps {
   store: Store;
@@ -40,61 +39,36 @@ export interface OutboxRun {
   failed: number;
 }
 
-const DEFAULT_INLINE_LIMIT = 256 * 1024;
-
 async function requestFor(
   d: DueDelivery,
   deps: OutboxDeps,
 ): Promise<{ body: Uint8Array; headers: Record<string, string> } | null> {
-  const { store } = deps;
-  const detail = await store.messages.get(d.ingestId);
-  const raw = await store.messages.raw(d.ingestId);
+  const detail = await deps.store.messages.get(d.ingestId);
+  const raw = await deps.store.messages.raw(d.ingestId);
   if (!detail || !raw) return null;
-  if (d.endpoint.format === "raw") {
-    return {
-      body: raw,
-      headers: {
-        "content-type": "message/rfc822",
-        "x-mxedge-mail-from": detail.envelope.mailFrom,
-        "x-mxedge-rcpt-to": detail.envelope.rcptTo.join(", "),
-        "x-mxedge-message-id": detail.id,
-      },
-    };
-  }
-  const email = await parseMessage(raw);
   const session = detail.connection as {
     helo?: string;
     connection?: { client?: { address?: string }; tls?: unknown };
   };
-  const auth = (detail.auth ?? {}) as {
-    spf?: unknown;
-    dkim?: unknown[];
-    dmarc?: unknown;
-    arc?: unknown;
-    rules?: Array<{ rule: string; actions: string[] }>;
-  };
-  const expires = deps.now() + (deps.linkTtlMs ?? 7 * 24 * 3600_000);
-  const link = async (path: string) =>
-    new URL(await signPath(deps.urlSigningKey, path, expires), deps.publicUrl).toString();
-  const payload = await buildPayload({
-    id: detail.id,
-    receivedAt: detail.receivedAt,
-    email,
-    envelope: detail.envelope,
-    connection: {
-      clientIp: session.connection?.client?.address ?? "",
-      helo: session.helo ?? "",
-      tls: session.connection?.tls !== null && session.connection?.tls !== undefined,
+  const auth = (detail.auth ?? {}) as WebhookMessage["auth"] & { rules?: WebhookMessage["rules"] };
+  return webhookRequest(
+    d.endpoint,
+    {
+      id: detail.id,
+      receivedAt: detail.receivedAt,
+      raw,
+      email: await parseMessage(raw),
+      envelope: detail.envelope,
+      connection: {
+        clientIp: session.connection?.client?.address ?? "",
+        helo: session.helo ?? "",
+        tls: session.connection?.tls !== null && session.connection?.tls !== undefined,
+      },
+      auth,
+      rules: auth?.rules ?? [],
     },
-    auth,
-    rules: auth.rules ?? [],
-    inlineLimit: d.endpoint.filters.inlineLimitBytes ?? DEFAULT_INLINE_LIMIT,
-    signedUrl: (n) => link(n === null ? `/files/${detail.id}/raw` : `/files/${detail.id}/attachments/${n}`),
-  });
-  return {
-    body: new TextEncoder().encode(JSON.stringify(payload)),
-    headers: { "content-type": "application/json" },
-  };
+    deps,
+  );
 }
 
 /** One attempt of one claimed delivery. */

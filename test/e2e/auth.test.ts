@@ -3,17 +3,15 @@
  * from a zone file. The stored message carries our Authentication-Results, the API returns the
  * structured results, DMARC p=reject is refused at SMTP time and p=quarantine lands in Junk.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCorpus, type Corpus, DKIM_TOOLS, plainMessage } from "../support/dkim-corpus.ts";
 import { type RunningMxedge, startMxedge } from "./harness.ts";
+import { swaks } from "./swaks.ts";
 import { requireTools } from "./tools.ts";
 
-const run = promisify(execFile);
 const enabled = requireTools("swaks", ...DKIM_TOOLS);
 
 interface Detail {
@@ -30,31 +28,8 @@ describe.runIf(enabled)("SPF/DKIM/DMARC end to end", () => {
   let corpus: Corpus;
   const dir = mkdtempSync(join(tmpdir(), "mxedge-auth-"));
 
-  /** swaks sends the file as the whole DATA; returns swaks' transcript and the final reply line. */
-  async function swaks(from: string, message: Uint8Array): Promise<{ code: number; line: string }> {
-    const file = join(dir, `msg-${Math.random().toString(36).slice(2)}.eml`);
-    writeFileSync(file, message);
-    const r = await run(
-      "swaks",
-      [
-        "--server",
-        `127.0.0.1:${mx.ports.smtp}`,
-        "--from",
-        from,
-        "--to",
-        "bob@example.test",
-        "--helo",
-        "mail.signed.test",
-        "--data",
-        `@${file}`,
-        "--hide-informational",
-      ],
-      { timeout: 60_000 },
-    ).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
-    const replies = r.stdout.split("\n").filter((l) => /^<[-~*]+\s+\d{3} /.test(l));
-    const line = replies.at(-2) ?? ""; // the DATA reply, before QUIT's 221
-    return { code: Number(/^<[-~*]+\s+(\d{3}) /.exec(line)?.[1]), line };
-  }
+  const send = (from: string, message: Uint8Array) =>
+    swaks({ port: mx.ports.smtp, from, to: "bob@example.test", message, helo: "mail.signed.test" });
 
   beforeAll(async () => {
     corpus = buildCorpus();
@@ -71,7 +46,7 @@ describe.runIf(enabled)("SPF/DKIM/DMARC end to end", () => {
   });
 
   it("a python3-dkim signed message is stored with dkim=pass, in the header and through the API", async () => {
-    const r = await swaks("alice@signed.test", corpus.messages.rsa!);
+    const r = await send("alice@signed.test", corpus.messages.rsa!);
     expect(r.code, r.line).toBe(250);
     const id = r.line.trim().split(" ").pop() ?? "";
     const raw = (await mx.api<string>(`/api/messages/${id}/raw`)).body;
@@ -89,14 +64,14 @@ describe.runIf(enabled)("SPF/DKIM/DMARC end to end", () => {
 
   it("DMARC p=reject failure is refused with 550 5.7.1 at the end of DATA, and nothing is stored", async () => {
     const before = (await mx.api<{ messages: unknown[] }>("/api/messages")).body.messages.length;
-    const r = await swaks("alice@signed.test", plainMessage("alice@signed.test", "unsigned reject"));
+    const r = await send("alice@signed.test", plainMessage("alice@signed.test", "unsigned reject"));
     expect(r.code, r.line).toBe(550);
     expect(r.line).toMatch(/5\.7\.1 Rejected by the DMARC policy of signed\.test/);
     expect((await mx.api<{ messages: unknown[] }>("/api/messages")).body.messages.length).toBe(before);
   });
 
   it("DMARC p=quarantine failure is delivered to Junk", async () => {
-    const r = await swaks("a@quarantine.test", plainMessage("a@quarantine.test", "quarantined"));
+    const r = await send("a@quarantine.test", plainMessage("a@quarantine.test", "quarantined"));
     expect(r.code, r.line).toBe(250);
     const detail = (await mx.api<Detail>(`/api/messages/${r.line.trim().split(" ").pop()}`)).body;
     expect(detail.auth.dmarc).toMatchObject({ result: "fail", policy: "quarantine" });
@@ -107,7 +82,7 @@ describe.runIf(enabled)("SPF/DKIM/DMARC end to end", () => {
     const forged = new TextEncoder().encode(
       `Authentication-Results: mx.e2e.test; dkim=pass header.d=bank.test; dmarc=pass\r\n${new TextDecoder().decode(plainMessage("a@none.test", "forged"))}`,
     );
-    const r = await swaks("a@none.test", forged);
+    const r = await send("a@none.test", forged);
     expect(r.code, r.line).toBe(250);
     const raw = (await mx.api<string>(`/api/messages/${r.line.trim().split(" ").pop()}/raw`)).body;
     expect(raw.match(/^Authentication-Results:/gm)).toHaveLength(1);
