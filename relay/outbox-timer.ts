@@ -24,6 +24,7 @@ export async function startOutbox(
     publicUrl: config.publicUrl ?? `http://${config.http.host}:${httpPort}`,
     urlSigningKey: `${relaySecret}:files`,
     allow: parseCidrList(config.webhookAllow),
+    retry: config.webhookRetry,
     log: (event: string, fields: Record<string, unknown>) => log.info(event, fields),
   };
   let running = false;

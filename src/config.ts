@@ -147,6 +147,24 @@ export const ConfigSchema = z.strictObject({
   webhookAllow: z.array(z.string().min(1)).default([]),
   /** The edge's public base URL, for the signed download links in webhook payloads. */
   publicUrl: z.url().optional(),
+  /** The webhook outbox's retry schedule (defaults: 10 attempts, backoff from 6 minutes up to 6 hours). */
+  webhookRetry: z
+    .strictObject({
+      maxAttempts: z.number().int().min(1).max(100).default(10),
+      baseDelayMs: z
+        .number()
+        .int()
+        .min(10)
+        .max(86_400_000)
+        .default(6 * 60_000),
+      maxDelayMs: z
+        .number()
+        .int()
+        .min(10)
+        .max(7 * 86_400_000)
+        .default(6 * 3600_000),
+    })
+    .prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -78,6 +78,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra command-line arguments for `mxedge serve`, e.g. ["--config", path]. */
   args?: string[];
+  /** Reuse a data directory (a restart); it is then left in place on stop. */
+  dataDir?: string;
 }
 
 function emptyZone(dir: string): string {
@@ -88,7 +90,7 @@ function emptyZone(dir: string): string {
 
 export async function startMxedge(opts: StartOptions = {}): Promise<RunningMxedge> {
   const runtime = opts.runtime ?? "node";
-  const dataDir = mkdtempSync(join(tmpdir(), "mxedge-e2e-"));
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "mxedge-e2e-"));
   const ports: Ports = {
     smtp: await freePort(),
     submission: await freePort(),
@@ -152,7 +154,7 @@ export async function startMxedge(opts: StartOptions = {}): Promise<RunningMxedg
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (child.exitCode === null) child.kill("SIGKILL");
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
