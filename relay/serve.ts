@@ -10,11 +10,14 @@ import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } fr
 import { parseCidrList } from "../src/net/cidr.ts";
 import { compilePolicy } from "../src/rules/index.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
+import { streamingFetch } from "./http-fetch.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
 import { imapNotImplemented } from "./imap/placeholder.ts";
 import { type ProtocolHandler, type RunningListener, startListener } from "./listener.ts";
 import type { Logger } from "./log.ts";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { startOutbox } from "./outbox-timer.ts";
+import { renderProxyMetrics } from "./proxy/prometheus.ts";
 import { proxyAcceptor } from "./proxy-accept.ts";
 import { loadSecrets } from "./secrets.ts";
 import { createSmtpEngine } from "./smtp/server.ts";
@@ -49,7 +52,7 @@ export async function serve(
   if (config.edge.url) {
     relaySecret = env.MXEDGE_RELAY_SECRET ?? "";
     if (!relaySecret) throw new Error("remote mode needs the relay secret in MXEDGE_RELAY_SECRET");
-    edgeFetch = (req) => fetch(req);
+    edgeFetch = streamingFetch; // node:http, not global fetch: see relay/http-fetch.ts (memory)
     baseUrl = config.edge.url;
   } else {
     const secrets = loadSecrets(dataDir, env);
@@ -76,7 +79,12 @@ export async function serve(
     const app = edge.app;
     edgeFetch = async (req) => app.fetch(req);
     baseUrl = "http://edge.internal";
-    http = await serveHttp((req) => app.fetch(req), config.http.host, config.http.port);
+    // The relay's Prometheus metrics share the HTTP port with the edge's API.
+    http = await serveHttp(
+      (req) => (new URL(req.url).pathname === "/metrics" ? metricsResponse() : app.fetch(req)),
+      config.http.host,
+      config.http.port,
+    );
     const stopOutbox = await startOutbox(config, edge.store, http.port, relaySecret, log);
     closeEdge = () => {
       stopOutbox();
@@ -100,6 +108,7 @@ export async function serve(
           tls: { key: certificate.key, cert: certificate.cert },
           maxMessageBytes: config.limits.maxMessageBytes,
           maxRecipients: config.limits.maxRecipients,
+          limits: config.limits, // SMTP session limits (bare newlines, timeouts, connections, AUTH, rate)
           log,
         });
 
@@ -135,4 +144,10 @@ export async function serve(
       closeEdge();
     },
   };
+}
+
+function metricsResponse(): Response {
+  return new Response(renderMetrics() + renderProxyMetrics(), {
+    headers: { "content-type": METRICS_CONTENT_TYPE },
+  });
 }

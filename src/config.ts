@@ -90,9 +90,9 @@ export const ConfigSchema = z.strictObject({
       commandTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
       /** Idle time allowed inside DATA, between two chunks of the message, then 421. */
       dataTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
-      /** Open SMTP connections per listener (Postfix default_process_limit: 100). */
+      /** Open SMTP connections, all SMTP listeners together (Postfix default_process_limit: 100). */
       maxConnections: z.number().int().min(1).max(1_000_000).default(1000),
-      /** Open SMTP connections per client IP (Postfix smtpd_client_connection_count_limit: 50). */
+      /** Open SMTP connections per client IP, all SMTP listeners together (Postfix smtpd_client_connection_count_limit: 50). */
       maxConnectionsPerIp: z.number().int().min(1).max(1_000_000).default(50),
       /** 4xx/5xx replies in one session before it is closed with 421 (Postfix smtpd_hard_error_limit: 20). */
       maxErrors: z.number().int().min(1).max(1000).default(20),

@@ -6,6 +6,10 @@
  *   POST /relay/v1/messages    body: the dot-unstuffed message, streamed (message/rfc822)
  *                              header `mxedge-transaction: v1.<base64url(JSON Transaction)>`
  *                              header `idempotency-key: <key>` → IngestResponse
+ *                              (the relay's key is per transaction; the edge stores under a content key
+ *                              instead when the message has a Message-ID, so an MTA's retry — a new
+ *                              transaction — is recognised: see src/pipeline/idempotency.ts)
+ *                              The body never contains a bare CR or LF (refused with 554 5.5.2).
  *   GET  /relay/v1/health      → { ok: true, version: 1 }
  *
  * Every request carries `authorization: Bearer <relay secret>`.

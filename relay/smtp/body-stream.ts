@@ -11,6 +11,7 @@
  * disconnects mid-DATA errors it, so a truncated message can never look complete to the edge.
  */
 import type { Readable } from "node:stream";
+import { garbageGuard } from "./memory.ts";
 
 export interface ChunkFilter {
   /** The bytes to pass on, or null to refuse the message. */
@@ -39,6 +40,7 @@ export function bridgeBody(source: Readable, filter?: ChunkFilter): BridgedBody 
   let draining = false;
   let refused = false;
   let controllerRef: ReadableStreamDefaultController<Uint8Array> | null = null;
+  const collect = garbageGuard(); // a big message must not leave its chunks' memory for the GC to find late
 
   const refuse = () => {
     refused = true;
@@ -73,6 +75,7 @@ export function bridgeBody(source: Readable, filter?: ChunkFilter): BridgedBody 
         controllerRef = controller;
         source.on("data", (chunk: Buffer) => {
           bytes += chunk.length;
+          collect(bytes);
           if (draining) return;
           let out: Uint8Array | null = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
           if (filter) out = filter.push(out);

@@ -11,13 +11,17 @@ import {
   type SMTPServerDataStream,
   type SMTPServerSession,
 } from "smtp-server";
-import { type ListenerConfig, listenerTls } from "../../src/config.ts";
+import { type Config, type ListenerConfig, listenerTls, parseConfig } from "../../src/config.ts";
 import type { ConnectionInfo } from "../../src/connection.ts";
 import type { SmtpReply } from "../../src/contract.ts";
 import type { EdgeClient } from "../edge-client.ts";
+import { AuthThrottle } from "../limits/auth-throttle.ts";
+import { ConnectionLimiter } from "../limits/connections.ts";
+import { WindowCounter } from "../limits/window-counter.ts";
 import type { Logger } from "../log.ts";
-import { bridgeBody } from "./body-stream.ts";
-import { buildTransaction, sessionConnection, sessionInfo } from "./transaction.ts";
+import { type RelayMetrics, relayMetrics } from "../metrics.ts";
+import { receiveData } from "./data.ts";
+import { sessionConnection, sessionInfo } from "./transaction.ts";
 
 export interface SmtpEngineOptions {
   listener: ListenerConfig;
@@ -27,7 +31,12 @@ export interface SmtpEngineOptions {
   maxMessageBytes: number;
   maxRecipients: number;
   log: Logger;
+  /** Session limits (config `limits`); defaults when absent. maxMessageBytes/maxRecipients above win. */
+  limits?: Config["limits"];
+  metrics?: RelayMetrics;
 }
+
+export type SmtpLimits = Config["limits"];
 
 /** An Error carrying the SMTP code smtp-server sends, and the enhanced code we want next to it. */
 class SmtpReplyError extends Error {
@@ -42,14 +51,21 @@ class SmtpReplyError extends Error {
 
 interface ConnectionState {
   info: ConnectionInfo;
+  /** The smtp-server connection (private API: send, _socket), for error counting and timeouts. */
+  connection: SmtpConnectionHook | null;
+  errors: number;
+  /** Gives the connection slot back; idempotent. */
+  closed: () => void;
   /** The enhanced status code to use for the next reply with this SMTP code (edge-decided replies). */
   nextEnhanced: { code: number; enhanced: string } | null;
 }
 
 /** smtp-server picks enhanced codes from the basic code alone; the edge's own choice must win. */
-interface EnhancedCodeHook {
+interface SmtpConnectionHook {
   id: string;
+  _socket: Socket;
   _getEnhancedStatusCode(code: number, context?: string | false): string;
+  send(code: number, data?: string | string[], context?: string | false): void;
 }
 
 export interface SmtpEngine {
@@ -60,7 +76,10 @@ export interface SmtpEngine {
 
 export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
   const { listener, edge, log } = opts;
+  const limits: SmtpLimits = opts.limits ?? defaultLimits();
+  const metrics = opts.metrics ?? relayMetrics;
   const states = new Map<string, ConnectionState>();
+  const { connections, authThrottle, messageRate } = sharedLimiters(limits);
   const implicitTls = listener.role === "submissions";
   const isMx = listener.role === "mx";
 
@@ -94,10 +113,18 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
       hideDSN: false,
       disableReverseLookup: true,
       logger: false,
+      maxCommandLength: limits.maxCommandLineBytes,
+      socketTimeout: limits.commandTimeoutMs,
 
       onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {
         const state = states.get(session.id);
+        const ip = state?.info.client.address ?? session.remoteAddress;
+        if (authThrottle.blocked(ip)) {
+          log.info("smtp.auth.throttled", { session: session.id, client: ip });
+          return callback(fail(state, TOO_MANY_AUTH_FAILURES));
+        }
         const method = auth.method === "LOGIN" ? "LOGIN" : "PLAIN";
+        const asked = Date.now();
         void edge
           .auth({
             username: auth.username ?? "",
@@ -106,6 +133,7 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
             connection: state ? sessionConnection(state.info, session) : unknownConnection(session),
           })
           .then((result) => {
+            metrics.edgeLatency.observe((Date.now() - asked) / 1000, { op: "auth" });
             if (!result.ok) {
               log.error("smtp.auth.edge-failed", { session: session.id, reason: result.reason });
               return callback(
@@ -113,24 +141,50 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
               );
             }
             if (!result.value.ok || !result.value.user) {
+              const throttle = authThrottle.fail(ip);
+              metrics.authFailures.inc({ listener: listener.name });
               log.info("smtp.auth.failed", {
                 session: session.id,
-                client: state?.info.client.address,
+                client: ip,
                 user: auth.username,
+                delayMs: throttle.delayMs,
+                close: throttle.close,
               });
-              return callback(
-                fail(state, { code: 535, enhanced: "5.7.8", message: "Authentication credentials invalid" }),
-              );
+              const reply = throttle.close
+                ? TOO_MANY_AUTH_FAILURES
+                : { code: 535, enhanced: "5.7.8", message: "Authentication credentials invalid" };
+              setTimeout(() => callback(fail(state, reply)), throttle.delayMs);
+              return;
             }
             const response: SMTPServerAuthenticationResponse = { user: result.value.user };
             callback(null, response);
           });
       },
 
+      onMailFrom(_address, session, callback) {
+        const state = states.get(session.id);
+        if (limits.messagesPerMinutePerIp > 0 && state) {
+          const ip = state.info.client.address;
+          if (messageRate.count(ip) >= limits.messagesPerMinutePerIp) {
+            log.info("smtp.mail.rate-limited", { session: session.id, client: ip });
+            return callback(
+              fail(state, {
+                code: 450,
+                enhanced: "4.7.1",
+                message: "Too much mail from your address, slow down",
+              }),
+            );
+          }
+          messageRate.add(ip);
+        }
+        callback();
+      },
+
       onRcptTo(address, session, callback) {
         const state = states.get(session.id);
         if (!state)
           return callback(fail(state, { code: 451, enhanced: "4.3.0", message: "Session state lost" }));
+        const asked = Date.now();
         void edge
           .recipient({
             mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
@@ -138,6 +192,7 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
             session: sessionInfo(state.info, session),
           })
           .then((result) => {
+            metrics.edgeLatency.observe((Date.now() - asked) / 1000, { op: "recipient" });
             if (!result.ok) {
               log.error("smtp.rcpt.edge-failed", { session: session.id, reason: result.reason });
               return callback(fail(state, result.reply));
@@ -149,7 +204,6 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
 
       onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
         const state = states.get(session.id);
-        const started = Date.now();
         if (!state) {
           stream.resume();
           stream.once("end", () =>
@@ -157,59 +211,22 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
           );
           return;
         }
-        const transaction = buildTransaction(state.info, session);
-        const key = `${session.id}.${session.transaction}.${randomUUID()}`;
-        const bridged = bridgeBody(stream);
-        void (async () => {
-          const result = await edge.ingest(transaction, key, bridged.body);
-          const { bytes, error } = await bridged.ended;
-          const fields = {
-            session: session.id,
-            client: state.info.client.address,
-            proxy: state.info.proxy?.address ?? null,
-            tls: transaction.session.connection.tls !== null,
-            from: transaction.mailFrom,
-            rcpts: transaction.rcptTo.length,
-            size: bytes,
-            ms: Date.now() - started,
-          };
-          if (error) {
-            log.error("smtp.data.stream-failed", { ...fields, reason: error.message });
-            return callback(
-              fail(state, { code: 451, enhanced: "4.3.0", message: "Transfer failed, please retry" }),
-            );
-          }
-          if (stream.sizeExceeded) {
-            log.info("smtp.data.too-large", fields);
-            return callback(
-              fail(state, {
-                code: 552,
-                enhanced: "5.3.4",
-                message: "Message size exceeds fixed maximum message size",
-              }),
-            );
-          }
-          if (!result.ok) {
-            log[result.reply.code >= 500 ? "info" : "error"]("smtp.data.refused", {
-              ...fields,
-              code: result.reply.code,
-              reason: result.reason,
-            });
-            return callback(fail(state, result.reply));
-          }
-          log.info("smtp.data.stored", {
-            ...fields,
-            code: 250,
-            id: result.value.id,
-            duplicate: result.value.duplicate,
-          });
-          state.nextEnhanced = { code: 250, enhanced: result.value.reply.enhanced };
-          callback(null, result.value.reply.message);
-        })();
+        const restoreTimeout = dataTimeout(state.connection, limits);
+        void receiveData(
+          { edge, log, metrics, listener: listener.name, bareNewlines: limits.bareNewlines },
+          state.info,
+          session,
+          stream,
+        ).then((outcome) => {
+          restoreTimeout();
+          if (!outcome.ok) return callback(fail(state, outcome.reply));
+          state.nextEnhanced = { code: 250, enhanced: outcome.reply.enhanced };
+          callback(null, outcome.reply.message);
+        });
       },
 
       onClose(session) {
-        states.delete(session.id);
+        states.get(session.id)?.closed();
       },
     });
     server.on("error", (err: Error) => log.debug("smtp.connection.error", { reason: err.message }));
@@ -221,10 +238,51 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
 
   return {
     handle(socket, info) {
+      const slot = connections.acquire(info.client.address);
+      if (!slot.ok) {
+        metrics.connections.inc({ listener: listener.name, result: `refused-${slot.reason}` });
+        log.info("smtp.connect.refused", {
+          listener: listener.name,
+          client: info.client.address,
+          reason: slot.reason,
+        });
+        const text =
+          slot.reason === "total" ? "Too many connections" : "Too many connections from your address";
+        socket.on("error", () => {});
+        socket.end(`421 4.7.0 ${opts.hostname} ${text}, try again later\r\n`);
+        setTimeout(() => socket.destroy(), 2000).unref();
+        return;
+      }
+      metrics.connections.inc({ listener: listener.name, result: "accepted" });
+      metrics.connectionOpened();
       const id = randomUUID().replaceAll("-", "").slice(0, 16);
-      const state: ConnectionState = { info, nextEnhanced: null };
+      const state: ConnectionState = {
+        info,
+        connection: null,
+        errors: 0,
+        nextEnhanced: null,
+        closed: () => {},
+      };
       states.set(id, state);
-      socket.once("close", () => states.delete(id));
+      let closed = false;
+      const opened = Date.now();
+      state.closed = () => {
+        if (closed) return;
+        closed = true;
+        states.delete(id);
+        slot.release();
+        metrics.connectionClosed();
+        log.info("smtp.disconnect", {
+          session: id,
+          listener: listener.name,
+          client: info.client.address,
+          proxy: info.proxy?.address ?? null,
+          errors: state.errors,
+          ms: Date.now() - opened,
+        });
+      };
+      // smtp-server's onClose is the reliable signal: STARTTLS strips every listener off the raw socket.
+      socket.once("close", state.closed);
       const server = info.tls?.terminatedBy === "proxy" && atProxy ? atProxy : direct;
       server.connect(socket, {
         id,
@@ -233,10 +291,11 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
         localAddress: info.server.address,
         localPort: info.server.port,
       });
-      const connection = [...server.connections].find((c) => (c as unknown as EnhancedCodeHook).id === id) as
-        | EnhancedCodeHook
-        | undefined;
+      const connection = [...server.connections].find(
+        (c) => (c as unknown as SmtpConnectionHook).id === id,
+      ) as SmtpConnectionHook | undefined;
       if (connection) {
+        state.connection = connection;
         const original = connection._getEnhancedStatusCode.bind(connection);
         connection._getEnhancedStatusCode = (code, context) => {
           const next = state.nextEnhanced;
@@ -246,12 +305,16 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
           }
           return original(code, context);
         };
+        countErrors(connection, state, limits.maxErrors, () =>
+          log.info("smtp.errors.limit", { session: id, client: info.client.address, errors: state.errors }),
+        );
       }
-      log.debug("smtp.connect", {
+      log.info("smtp.connect", {
         session: id,
         listener: listener.name,
         client: info.client.address,
         proxy: info.proxy?.address ?? null,
+        tls: info.tls !== null,
       });
     },
     close() {
@@ -273,5 +336,75 @@ function unknownConnection(session: SMTPServerSession): ConnectionInfo {
     authority: null,
     uniqueId: null,
     alpn: null,
+  };
+}
+
+const TOO_MANY_AUTH_FAILURES: SmtpReply = {
+  code: 421,
+  enhanced: "4.7.0",
+  message: "Too many authentication failures, try again later",
+};
+
+interface Limiters {
+  connections: ConnectionLimiter;
+  authThrottle: AuthThrottle;
+  messageRate: WindowCounter;
+}
+const limiters = new WeakMap<SmtpLimits, Limiters>();
+
+/**
+ * One set of counters per `limits` object: serve() hands every SMTP listener the same one, so the
+ * connection caps, AUTH failures and message rate of a client IP count across all listeners (no
+ * doubling the brute-force budget by alternating 587 and 465).
+ */
+function sharedLimiters(limits: SmtpLimits): Limiters {
+  let found = limiters.get(limits);
+  if (!found) {
+    found = {
+      connections: new ConnectionLimiter(limits),
+      authThrottle: new AuthThrottle(limits),
+      messageRate: new WindowCounter(60_000),
+    };
+    limiters.set(limits, found);
+  }
+  return found;
+}
+
+function defaultLimits(): SmtpLimits {
+  const parsed = parseConfig({});
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.config.limits;
+}
+
+/**
+ * Counts 4xx/5xx replies (Postfix smtpd_hard_error_limit); at the limit the session gets
+ * `421 4.7.0 Too many errors` and is closed.
+ */
+function countErrors(
+  connection: SmtpConnectionHook,
+  state: ConnectionState,
+  max: number,
+  onLimit: () => void,
+) {
+  const send = connection.send.bind(connection);
+  connection.send = (code, data, context) => {
+    send(code, data, context);
+    if (code < 400 || code === 421) return;
+    state.errors++;
+    if (state.errors >= max) {
+      onLimit();
+      state.nextEnhanced = { code: 421, enhanced: "4.7.0" };
+      send(421, "Too many errors, closing connection");
+    }
+  };
+}
+
+/** Switches the socket's idle timeout to the DATA timeout; returns the function that switches it back. */
+function dataTimeout(connection: SmtpConnectionHook | null, limits: SmtpLimits): () => void {
+  const socket = connection?._socket;
+  if (!socket || limits.dataTimeoutMs === limits.commandTimeoutMs) return () => {};
+  socket.setTimeout(limits.dataTimeoutMs);
+  return () => {
+    if (!socket.destroyed) socket.setTimeout(limits.commandTimeoutMs);
   };
 }

@@ -85,6 +85,23 @@ describe("configuration errors", () => {
     );
   });
 
+  it("a webhook URL in a private range, unless allowlisted", async () => {
+    const secret = "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0";
+    const p = file(
+      "ssrf.toml",
+      `[[webhooks]]\nname = "x"\nurl = "http://169.254.169.254/latest"\nsecret = "${secret}"\n`,
+    );
+    expectOneLineError(
+      await cli(["config", "check", "--config", p]),
+      /: webhooks\.0\.url: 169\.254\.169\.254 is a loopback, private, link-local or reserved address \(allow it with webhookAllow\)$/,
+    );
+    const q = file(
+      "allowed.toml",
+      `webhookAllow = ["127.0.0.0/8"]\n[[webhooks]]\nname = "x"\nurl = "http://127.0.0.1:9/in"\nsecret = "${secret}"\n`,
+    );
+    expect((await cli(["config", "check", "--config", q])).code).toBe(0);
+  });
+
   it("an unknown flag or command", async () => {
     const r = await cli(["serve", "--smtpp", "25"]);
     expect(r.code).toBe(2);

@@ -23,16 +23,20 @@ export function runtimeCommand(runtime: Runtime): { cmd: string; args: string[] 
   return { cmd: process.execPath, args: [CLI] };
 }
 
+/**
+ * A free loopback port below Linux's ephemeral range (32768+), so that no outgoing connection of this
+ * or another test can take it between this check and the server's listen().
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
     });
-  });
+    if (ok) return port;
+  }
 }
 
 export interface Ports {

@@ -4,7 +4,7 @@
  * The clock is controlled, so the retry schedule is checked without waiting.
  */
 import { createServer, type Server } from "node:http";
-import { Webhook } from "standardwebhooks";
+import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createEdgeApp } from "../../edge/app.ts";
 import { migrateSqlite, openSqlite } from "../../edge/sqlite.ts";
@@ -33,7 +33,10 @@ beforeAll(async () => {
       try {
         new Webhook(secret).verify(body, req.headers as Record<string, string>);
         verified = true;
-      } catch {}
+      } catch (err) {
+        // verify() also parses the payload as JSON; a raw (message/rfc822) body fails only that part.
+        verified = !(err instanceof WebhookVerificationError);
+      }
       received.push({ verified, body, id: String(req.headers["webhook-id"]) });
       res.writeHead(nextStatus).end(nextStatus === 200 ? "thanks" : "nope");
     });
@@ -116,6 +119,126 @@ describe("webhook outbox", () => {
     expect(tampered.status).toBe(403);
     const [delivery] = await store.webhooks.listDeliveries();
     expect(delivery).toMatchObject({ state: "delivered", attempts: 1, lastStatus: 200 });
+  });
+
+  it("large attachments arrive as signed links that download until they expire; altered links get 403", async () => {
+    await store.webhooks.upsertEndpoint({
+      name: "tickets",
+      url: `http://127.0.0.1:${port}/hook`,
+      secret,
+      format: "json",
+      filters: { addresses: ["support@example.test"], inlineLimitBytes: 100 },
+    });
+    const big = new Uint8Array(3000).map((_, i) => (i * 7) % 256);
+    const b64 = btoa(String.fromCharCode(...big)).replace(/.{76}/g, "$&\r\n");
+    const res = await app.fetch(
+      new Request("https://edge.test/relay/v1/messages", {
+        method: "POST",
+        headers: {
+          authorization: "Bearer relay-secret",
+          "mxedge-transaction": encodeTransaction(
+            testTransaction({ mailFrom: "a@sender.test", rcptTo: ["support@example.test"] }),
+          ),
+          "idempotency-key": "outbox-attachment-1",
+        },
+        body: [
+          "From: a@sender.test",
+          "To: support@example.test",
+          "Subject: with attachment",
+          "MIME-Version: 1.0",
+          'Content-Type: multipart/mixed; boundary="b"',
+          "",
+          "--b",
+          "Content-Type: text/plain",
+          "",
+          "see attached",
+          "--b",
+          "Content-Type: application/octet-stream; name=big.bin",
+          "Content-Disposition: attachment; filename=big.bin",
+          "Content-Transfer-Encoding: base64",
+          "",
+          b64,
+          "--b--",
+          "",
+        ].join("\r\n"),
+      }),
+    );
+    expect(res.status).toBe(200);
+    await deliverDue(deps);
+    const payload = WebhookPayloadSchema.parse(JSON.parse(received.at(-1)?.body ?? "{}"));
+    const attachment = payload.attachments[0];
+    expect(attachment).toMatchObject({ filename: "big.bin", size: 3000, content: null });
+    const url = attachment?.url ?? "";
+    const download = await app.fetch(new Request(url));
+    expect(download.status).toBe(200);
+    expect(new Uint8Array(await download.arrayBuffer())).toEqual(big);
+    expect((await app.fetch(new Request(url.replace("/attachments/0", "/attachments/1")))).status).toBe(403);
+    clock += 8 * 24 * 3600_000; // links live 7 days
+    expect((await app.fetch(new Request(url))).status).toBe(403);
+  });
+
+  it("format raw posts the stored MIME message with the envelope in headers", async () => {
+    const seenHeaders: Record<string, string>[] = [];
+    await store.webhooks.upsertEndpoint({
+      name: "tickets",
+      url: `http://127.0.0.1:${port}/hook`,
+      secret,
+      format: "raw",
+      filters: { addresses: ["support@example.test"] },
+    });
+    const id = await ingest("support@example.test", "raw please");
+    const spy: typeof fetch = async (input, init) => {
+      seenHeaders.push(Object.fromEntries(new Headers(init?.headers)));
+      return fetch(input, init);
+    };
+    expect(await deliverDue({ ...deps, fetch: spy })).toMatchObject({ delivered: 1 });
+    expect(seenHeaders[0]).toMatchObject({
+      "content-type": "message/rfc822",
+      "x-mxedge-mail-from": "a@sender.test",
+      "x-mxedge-rcpt-to": "support@example.test",
+      "x-mxedge-message-id": id,
+    });
+    expect(received.at(-1)?.verified).toBe(true);
+    expect(received.at(-1)?.body).toMatch(/^Received: [\s\S]*\r\nSubject: raw please\r\n/);
+  });
+
+  it("a synchronous route with store = false answers 250 after the app's 2xx and stores nothing", async () => {
+    await store.webhooks.upsertEndpoint({
+      name: "gateway",
+      url: `http://127.0.0.1:${port}/hook`,
+      secret,
+      format: "json",
+      filters: { addresses: ["other@example.test"], mode: "sync", store: false, timeoutMs: 2000 },
+    });
+    const gateway = createEdgeApp({
+      store,
+      relaySecret: "relay-secret",
+      adminToken: "admin",
+      now: () => clock,
+      webhookAllow: parseCidrList(["127.0.0.0/8"]),
+    });
+    const res = await gateway.fetch(
+      new Request("https://edge.test/relay/v1/messages", {
+        method: "POST",
+        headers: {
+          authorization: "Bearer relay-secret",
+          "mxedge-transaction": encodeTransaction(
+            testTransaction({ mailFrom: "a@sender.test", rcptTo: ["other@example.test"] }),
+          ),
+          "idempotency-key": "gateway-only-1",
+        },
+        body: "From: a@sender.test\r\nTo: other@example.test\r\nSubject: pass through\r\n\r\nhi\r\n",
+      }),
+    );
+    const body = (await res.json()) as { id: string; reply: { code: number } };
+    expect(body.reply.code).toBe(250);
+    expect(received.at(-1)).toMatchObject({ verified: true });
+    expect(JSON.parse(received.at(-1)?.body ?? "{}")).toMatchObject({
+      subject: "pass through",
+      rawUrl: null,
+    });
+    expect(await store.messages.get(body.id)).toBeNull();
+    expect(await store.webhooks.listDeliveries()).toEqual([]);
   });
 
   it("500 → retried later with backoff; 2xx → done; every attempt is logged", async () => {
