@@ -11,6 +11,7 @@ import { requireBearer } from "./bearer.ts";
 import type { EdgeContext } from "./context.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { fileRoutes } from "./routes/files.ts";
+import { imapRoutes } from "./routes/imap.ts";
 import { relayRoutes } from "./routes/relay.ts";
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
@@ -78,6 +79,7 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     "/relay/*",
     requireBearer(() => ctx.relaySecret, "mxedge-relay"),
   );
+  app.route("/relay/v1/imap", imapRoutes(ctx));
   app.route("/relay/v1", relayRoutes(ctx));
   app.route("/files", fileRoutes(ctx));
   app.use(

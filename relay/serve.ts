@@ -12,7 +12,8 @@ import { compilePolicy } from "../src/rules/index.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
 import { streamingFetch } from "./http-fetch.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
-import { imapNotImplemented } from "./imap/placeholder.ts";
+import { createImapEngine } from "./imap/server.ts";
+import { ImapClient } from "./imap-client.ts";
 import { type ProtocolHandler, type RunningListener, startListener } from "./listener.ts";
 import type { Logger } from "./log.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
@@ -98,9 +99,25 @@ export async function serve(
     secret: relaySecret,
     timeoutMs: config.edge.timeoutMs,
   });
+  const imapStore = new ImapClient({
+    fetch: edgeFetch,
+    baseUrl,
+    secret: relaySecret,
+    timeoutMs: config.edge.timeoutMs,
+  });
   const handlerFor = (l: ListenerConfig): ProtocolHandler =>
     l.role === "imap" || l.role === "imaps"
-      ? imapNotImplemented(l, log)
+      ? createImapEngine({
+          listener: l,
+          hostname: config.hostname,
+          edge,
+          store: imapStore,
+          secureContext: () => secureContext,
+          log,
+          maxMessageBytes: config.limits.maxMessageBytes,
+          // IDLE polls the store: every second in-process, every 10 s against a remote edge.
+          idlePollMs: Number(env.MXEDGE_IMAP_IDLE_POLL_MS) || (config.edge.url ? 10_000 : 1000),
+        })
       : createSmtpEngine({
           listener: l,
           hostname: config.hostname,

@@ -1,5 +1,6 @@
 import { type Db, openDb, type SqlDriver } from "./db.ts";
 import { Directory } from "./directory.ts";
+import { MailStore } from "./mailstore.ts";
 import { MessageStore } from "./messages.ts";
 import { WebhookStore } from "./webhooks.ts";
 
@@ -8,12 +9,20 @@ export interface Store {
   db: Db;
   directory: Directory;
   messages: MessageStore;
+  /** Mailboxes and messages as IMAP sees them. */
+  mail: MailStore;
   webhooks: WebhookStore;
 }
 
 export function createStore(driver: SqlDriver): Store {
   const db = openDb(driver);
-  return { db, directory: new Directory(db), messages: new MessageStore(db), webhooks: new WebhookStore(db) };
+  return {
+    db,
+    directory: new Directory(db),
+    messages: new MessageStore(db),
+    mail: new MailStore(db),
+    webhooks: new WebhookStore(db),
+  };
 }
 
 export type { Db, SqlDriver, SqlResult, SqlStatement } from "./db.ts";

@@ -16,12 +16,20 @@ if a["proto"] == "imap":
     if a.get("ssl"):
         s = ctx.wrap_socket(s, server_hostname="localhost")
     data = b""
-    while True:
+    while b"\r\n" not in data:
         chunk = s.recv(4096)
         if not chunk:
             break
         data += chunk
-    print(json.dumps({"ok": True, "greeting": data.decode(errors="replace")}))
+    greeting = data.split(b"\r\n")[0]
+    s.sendall(b"a1 LOGOUT\r\n")
+    rest = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        rest += chunk
+    print(json.dumps({"ok": True, "greeting": greeting.decode(errors="replace"), "logout": rest.decode(errors="replace")}))
     sys.exit(0)
 
 try:

@@ -1,0 +1,201 @@
+/** The IMAP store API (/relay/v1/imap/...): see src/contract-imap.ts for the routes and shapes. */
+import { type Context, Hono } from "hono";
+import type { z } from "zod";
+import {
+  AppendRequestSchema,
+  type AppendResponse,
+  ChangesRequestSchema,
+  type ChangesResponse,
+  CopyRequestSchema,
+  type CopyResponse,
+  ExpungeRequestSchema,
+  type ExpungeResponse,
+  FetchRequestSchema,
+  type FetchRow,
+  type MailboxInfo,
+  type MailboxStatus,
+  NameRequestSchema,
+  RenameRequestSchema,
+  type SelectResponse,
+  StatusRequestSchema,
+  StoreRequestSchema,
+  type StoreResponse,
+  SubscribeRequestSchema,
+  UserRequestSchema,
+  WatchRequestSchema,
+  type WatchResponse,
+} from "../../src/contract-imap.ts";
+import { fromBase64, toBase64 } from "../../src/imap/base64.ts";
+import { formatSet, parseSequenceSet } from "../../src/imap/sequence.ts";
+import { StoreError } from "../../src/store/errors.ts";
+import type { EdgeContext } from "../context.ts";
+
+const SYSTEM_FLAGS = new Set(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"]);
+
+function ranges(set: string) {
+  return set === "" ? [] : (parseSequenceSet(set, 0) ?? []);
+}
+
+export function imapRoutes(ctx: EdgeContext): Hono {
+  const app = new Hono();
+  const mail = ctx.store.mail;
+
+  /** Parses the body, resolves the user, runs `fn`; StoreErrors become 404/409/400. */
+  const route = <S extends z.ZodType<{ user: string }>>(
+    path: string,
+    schema: S,
+    fn: (body: z.infer<S>, userId: number) => Promise<unknown>,
+  ) =>
+    app.post(path, async (c: Context) => {
+      const parsed = schema.safeParse(await c.req.json().catch(() => null));
+      if (!parsed.success) return c.json({ error: "bad request" }, 400);
+      try {
+        const userId = await mail.userId(parsed.data.user);
+        return c.json((await fn(parsed.data, userId)) as object);
+      } catch (err) {
+        if (err instanceof StoreError) {
+          const status = err.code === "not-found" ? 404 : err.code === "exists" ? 409 : 400;
+          return c.json(
+            { error: err.code === "not-found" ? "nonexistent" : err.code, message: err.message },
+            status,
+          );
+        }
+        throw err;
+      }
+    });
+
+  route("/mailboxes", UserRequestSchema, async (_b, userId) => {
+    const list = await mail.list(userId);
+    return list.map(
+      (m): MailboxInfo => ({ id: m.id, name: m.name, specialUse: m.specialUse, subscribed: m.subscribed }),
+    );
+  });
+
+  route("/create", NameRequestSchema, async (b, userId) => {
+    await mail.create(userId, b.name);
+    return { ok: true };
+  });
+
+  route("/delete", NameRequestSchema, async (b, userId) => {
+    await mail.delete(userId, b.name);
+    return { ok: true };
+  });
+
+  route("/rename", RenameRequestSchema, async (b, userId) => {
+    await mail.rename(userId, b.from, b.to);
+    return { ok: true };
+  });
+
+  route("/subscribe", SubscribeRequestSchema, async (b, userId) => {
+    await mail.subscribe(userId, b.name, b.subscribed);
+    return { ok: true };
+  });
+
+  route("/status", StatusRequestSchema, async (b, userId) => {
+    const all = await mail.list(userId);
+    const wanted = all.filter((m) =>
+      b.names.some((n) => (n.toUpperCase() === "INBOX" ? "INBOX" : n) === m.name),
+    );
+    if (wanted.length < new Set(b.names).size && b.names.length === 1)
+      throw new StoreError("not-found", "no such mailbox");
+    const counts = await mail.counts(wanted.map((m) => m.id));
+    return wanted.map((m): MailboxStatus => {
+      const c = counts.get(m.id) ?? { messages: 0, unseen: 0, deleted: 0, size: 0 };
+      return {
+        name: m.name,
+        id: m.id,
+        ...c,
+        uidNext: m.uidNext,
+        uidValidity: m.uidValidity,
+        highestModseq: m.highestModseq,
+      };
+    });
+  });
+
+  route("/select", NameRequestSchema, async (b, userId) => {
+    const box = await mail.mailbox(userId, b.name);
+    const states = await mail.states(box.id);
+    const keywords = new Set<string>();
+    for (const s of states) for (const f of s.flags) if (!SYSTEM_FLAGS.has(f)) keywords.add(f);
+    const body: SelectResponse = {
+      id: box.id,
+      name: box.name,
+      uidValidity: box.uidValidity,
+      uidNext: box.uidNext,
+      highestModseq: box.highestModseq,
+      messages: states,
+      keywords: [...keywords],
+    };
+    return body;
+  });
+
+  route("/changes", ChangesRequestSchema, async (b, userId) => {
+    const box = await mail.mailboxById(userId, b.mailboxId);
+    const moved = box.highestModseq > b.sinceModseq;
+    const body: ChangesResponse = {
+      uidNext: box.uidNext,
+      highestModseq: box.highestModseq,
+      changed: moved ? await mail.changedSince(box.id, b.sinceModseq) : [],
+      uids: moved ? formatSet(await mail.uids(box.id)) : null,
+    };
+    return body;
+  });
+
+  route("/fetch", FetchRequestSchema, async (b, userId) => {
+    await mail.mailboxById(userId, b.mailboxId);
+    const rows = await mail.meta(b.mailboxId, ranges(b.uids));
+    const raws = b.raw ? await mail.blobs(rows.map((r) => r.blobId)) : new Map<string, Uint8Array>();
+    return {
+      rows: rows.map((r): FetchRow => {
+        const raw = raws.get(r.blobId);
+        return { ...r, raw: raw ? toBase64(raw) : null };
+      }),
+    };
+  });
+
+  route("/store", StoreRequestSchema, async (b, userId) => {
+    await mail.mailboxById(userId, b.mailboxId);
+    const res = await mail.store(b.mailboxId, ranges(b.uids), b.op, b.flags, b.unchangedSince);
+    const body: StoreResponse = { ...res, modified: formatSet(res.modified) };
+    return body;
+  });
+
+  route("/expunge", ExpungeRequestSchema, async (b, userId) => {
+    await mail.mailboxById(userId, b.mailboxId);
+    const res = await mail.expunge(b.mailboxId, b.uids === null ? null : ranges(b.uids));
+    const body: ExpungeResponse = { highestModseq: res.highestModseq, expunged: formatSet(res.expunged) };
+    return body;
+  });
+
+  route("/append", AppendRequestSchema, async (b, userId) => {
+    const raw = fromBase64(b.raw);
+    if (raw.length > ctx.maxMessageBytes) throw new StoreError("invalid", "message too large");
+    const body: AppendResponse = await mail.append(userId, b.mailbox, raw, b.flags, b.internalDate);
+    return body;
+  });
+
+  route("/copy", CopyRequestSchema, async (b, userId) => {
+    const body: CopyResponse = await mail.copy(userId, b.mailboxId, ranges(b.uids), b.to, b.move);
+    return body;
+  });
+
+  // Not per user: one call covers every idling session of a relay.
+  app.post("/watch", async (c) => {
+    const parsed = WatchRequestSchema.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json({ error: "bad request" }, 400);
+    const wanted = parsed.data.mailboxes;
+    const rows = await mail.modseqs(wanted.map((w) => w.mailboxId));
+    const owner = new Map(rows.map((r) => [r.id, r]));
+    const body: WatchResponse = {
+      mailboxes: wanted.flatMap((w) => {
+        const r = owner.get(w.mailboxId);
+        return r && r.login === w.user.toLowerCase()
+          ? [{ mailboxId: r.id, highestModseq: r.highestModseq }]
+          : [];
+      }),
+    };
+    return c.json(body);
+  });
+
+  return app;
+}

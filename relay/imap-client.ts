@@ -1,0 +1,124 @@
+/**
+ * The relay's typed client for the IMAP store API (/relay/v1/imap/...), over the same fetch, base URL
+ * and relay secret as EdgeClient: in-process embedded, fetch(EDGE_URL) remote.
+ */
+import type { z } from "zod";
+import {
+  AppendResponseSchema,
+  ChangesResponseSchema,
+  CopyResponseSchema,
+  ExpungeResponseSchema,
+  FetchResponseSchema,
+  IMAP_PATH,
+  ImapErrorSchema,
+  MailboxInfoSchema,
+  MailboxStatusSchema,
+  OkResponseSchema,
+  SelectResponseSchema,
+  StoreResponseSchema,
+  WatchResponseSchema,
+} from "../src/contract-imap.ts";
+import type { EdgeFetch } from "./edge-client.ts";
+
+export interface ImapClientOptions {
+  fetch: EdgeFetch;
+  baseUrl: string;
+  secret: string;
+  timeoutMs: number;
+}
+
+/** A refusal the IMAP session can show: "nonexistent" → NO [NONEXISTENT], "exists" → NO [ALREADYEXISTS]. */
+export class ImapStoreError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, status: number, message: string) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export class ImapClient {
+  readonly #opts: ImapClientOptions;
+  constructor(opts: ImapClientOptions) {
+    this.#opts = opts;
+  }
+
+  async #post<S extends z.ZodType>(name: string, body: unknown, schema: S): Promise<z.infer<S>> {
+    const request = new Request(new URL(`${IMAP_PATH}/${name}`, this.#opts.baseUrl), {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${this.#opts.secret}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.#opts.timeoutMs),
+    });
+    let response: Response;
+    try {
+      response = await this.#opts.fetch(request);
+    } catch (err) {
+      throw new ImapStoreError("unavailable", 0, `edge unreachable: ${(err as Error).message}`);
+    }
+    const json: unknown = await response.json().catch(() => null);
+    if (!response.ok) {
+      const e = ImapErrorSchema.safeParse(json);
+      throw new ImapStoreError(
+        e.success ? e.data.error : "unavailable",
+        response.status,
+        `edge answered ${response.status}`,
+      );
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success)
+      throw new ImapStoreError("unavailable", response.status, "edge sent an unexpected body");
+    return parsed.data;
+  }
+
+  mailboxes(user: string) {
+    return this.#post("mailboxes", { user }, MailboxInfoSchema.array());
+  }
+  create(user: string, name: string) {
+    return this.#post("create", { user, name }, OkResponseSchema);
+  }
+  delete(user: string, name: string) {
+    return this.#post("delete", { user, name }, OkResponseSchema);
+  }
+  rename(user: string, from: string, to: string) {
+    return this.#post("rename", { user, from, to }, OkResponseSchema);
+  }
+  subscribe(user: string, name: string, subscribed: boolean) {
+    return this.#post("subscribe", { user, name, subscribed }, OkResponseSchema);
+  }
+  status(user: string, names: string[]) {
+    return this.#post("status", { user, names }, MailboxStatusSchema.array());
+  }
+  select(user: string, name: string) {
+    return this.#post("select", { user, name }, SelectResponseSchema);
+  }
+  changes(user: string, mailboxId: number, sinceModseq: number) {
+    return this.#post("changes", { user, mailboxId, sinceModseq }, ChangesResponseSchema);
+  }
+  fetch(user: string, mailboxId: number, uids: string, raw: boolean) {
+    return this.#post("fetch", { user, mailboxId, uids, raw }, FetchResponseSchema);
+  }
+  store(
+    user: string,
+    mailboxId: number,
+    uids: string,
+    op: "add" | "remove" | "replace",
+    flags: string[],
+    unchangedSince: number | null,
+  ) {
+    return this.#post("store", { user, mailboxId, uids, op, flags, unchangedSince }, StoreResponseSchema);
+  }
+  expunge(user: string, mailboxId: number, uids: string | null) {
+    return this.#post("expunge", { user, mailboxId, uids }, ExpungeResponseSchema);
+  }
+  append(user: string, mailbox: string, flags: string[], internalDate: number | null, raw: string) {
+    return this.#post("append", { user, mailbox, flags, internalDate, raw }, AppendResponseSchema);
+  }
+  watch(mailboxes: Array<{ user: string; mailboxId: number }>) {
+    return this.#post("watch", { mailboxes }, WatchResponseSchema);
+  }
+  copy(user: string, mailboxId: number, uids: string, to: string, move: boolean) {
+    return this.#post("copy", { user, mailboxId, uids, to, move }, CopyResponseSchema);
+  }
+}

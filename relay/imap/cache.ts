@@ -1,0 +1,30 @@
+/** A bounded LRU of raw message bytes by blob id: bodies are immutable, so any relay may cache them. */
+export class BodyCache {
+  readonly #max: number;
+  #bytes = 0;
+  readonly #map = new Map<string, Uint8Array>();
+  constructor(maxBytes: number) {
+    this.#max = maxBytes;
+  }
+  get(id: string): Uint8Array | undefined {
+    const v = this.#map.get(id);
+    if (v) {
+      this.#map.delete(id);
+      this.#map.set(id, v);
+    }
+    return v;
+  }
+  set(id: string, bytes: Uint8Array): void {
+    if (bytes.length > this.#max / 4 || this.#map.has(id)) return;
+    this.#map.set(id, bytes);
+    this.#bytes += bytes.length;
+    for (const [k, v] of this.#map) {
+      if (this.#bytes <= this.#max) break;
+      this.#map.delete(k);
+      this.#bytes -= v.length;
+    }
+  }
+  get size(): number {
+    return this.#bytes;
+  }
+}

@@ -1,0 +1,232 @@
+/** Mailbox commands: NAMESPACE, LIST, LSUB, (UN)SUBSCRIBE, CREATE, DELETE, RENAME, STATUS, SELECT, EXAMINE. */
+import type { MailboxInfo, MailboxStatus } from "../../src/contract-imap.ts";
+import { astring } from "../../src/imap/encode.ts";
+import { decodeMutf7, encodeMutf7 } from "../../src/imap/mutf7.ts";
+import { type Token, tokenText } from "../../src/imap/parser.ts";
+import { ImapStoreError } from "../imap-client.ts";
+import { bad, type Command, no, ok, type Result, type SessionContext } from "./context.ts";
+import { SelectedMailbox } from "./selected.ts";
+
+export const DELIMITER = "/";
+export const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
+
+/** Client name → stored name (mUTF-7 decoded unless UTF8=ACCEPT; INBOX case-insensitive). */
+export function inName(s: SessionContext, raw: string): string {
+  const name = s.enabled.has("UTF8=ACCEPT") ? raw : decodeMutf7(raw);
+  return name.toUpperCase() === "INBOX" ? "INBOX" : name.replace(/\/+$/, "");
+}
+
+export function outName(s: SessionContext, name: string): string {
+  return astring(s.enabled.has("UTF8=ACCEPT") ? name : encodeMutf7(name));
+}
+
+/** Maps store refusals to IMAP response codes. */
+export function storeFailure(err: unknown, what: string): Result {
+  if (err instanceof ImapStoreError) {
+    if (err.code === "nonexistent") return no(`[NONEXISTENT] ${what}: no such mailbox`);
+    if (err.code === "exists") return no(`[ALREADYEXISTS] ${what}: mailbox exists`);
+    if (err.code === "invalid") return no(`[CANNOT] ${what} refused`);
+    return no(`[UNAVAILABLE] ${what} failed, try again later`);
+  }
+  throw err;
+}
+
+function patternRegex(ref: string, pattern: string): RegExp {
+  const full = ref + pattern;
+  let re = "";
+  for (const ch of full) {
+    if (ch === "*") re += ".*";
+    else if (ch === "%") re += "[^/]*";
+    else re += ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`, /^inbox/i.test(full) ? "i" : "");
+}
+
+const STATUS_ITEMS = [
+  "MESSAGES",
+  "RECENT",
+  "UIDNEXT",
+  "UIDVALIDITY",
+  "UNSEEN",
+  "HIGHESTMODSEQ",
+  "SIZE",
+  "DELETED",
+];
+
+function statusLine(s: SessionContext, st: MailboxStatus, items: string[]): string {
+  const values: Record<string, number> = {
+    MESSAGES: st.messages,
+    RECENT: 0,
+    UIDNEXT: st.uidNext,
+    UIDVALIDITY: st.uidValidity,
+    UNSEEN: st.unseen,
+    HIGHESTMODSEQ: st.highestModseq,
+    SIZE: st.size,
+    DELETED: st.deleted,
+  };
+  return `* STATUS ${outName(s, st.name)} (${items.map((i) => `${i} ${values[i]}`).join(" ")})`;
+}
+
+function parseStatusItems(t: Token | undefined): string[] | null {
+  if (t?.kind !== "list" || t.items.length === 0) return null;
+  const items = t.items.map((i) => (tokenText(i) ?? "").toUpperCase());
+  return items.every((i) => STATUS_ITEMS.includes(i)) ? items : null;
+}
+
+export async function list(s: SessionContext, cmd: Command): Promise<Result> {
+  const lsub = cmd.name === "LSUB";
+  const args = [...cmd.args];
+  const selection = new Set<string>();
+  if (!lsub && args[0]?.kind === "list") {
+    for (const t of (args.shift() as { items: Token[] }).items)
+      selection.add((tokenText(t) ?? "").toUpperCase());
+  }
+  const ref = tokenText(args.shift());
+  const patTok = args.shift();
+  if (ref === null || !patTok) return bad("LIST needs a reference and a pattern");
+  const patterns =
+    patTok.kind === "list" ? patTok.items.map((t) => tokenText(t) ?? "") : [tokenText(patTok) ?? ""];
+  const returns = new Set<string>();
+  let statusItems: string[] | null = null;
+  if (args.length > 0) {
+    if ((tokenText(args.shift()) ?? "").toUpperCase() !== "RETURN" || args[0]?.kind !== "list") {
+      return bad("Bad LIST arguments");
+    }
+    const opts = (args.shift() as { items: Token[] }).items;
+    for (let i = 0; i < opts.length; i++) {
+      const o = (tokenText(opts[i]) ?? "").toUpperCase();
+      returns.add(o);
+      if (o === "STATUS") {
+        statusItems = parseStatusItems(opts[i + 1]);
+        if (!statusItems) return bad("Bad STATUS return option");
+        i++;
+      }
+    }
+  }
+  if (patterns.length === 1 && patterns[0] === "" && !lsub) {
+    s.line(`* LIST (\\Noselect) "${DELIMITER}" ""`);
+    return ok("LIST completed");
+  }
+  let boxes: MailboxInfo[];
+  try {
+    boxes = await s.store.mailboxes(s.user);
+  } catch (err) {
+    return storeFailure(err, "LIST");
+  }
+  const names = new Set(boxes.map((b) => b.name));
+  const regexes = patterns.map((p) =>
+    patternRegex(inName(s, ref), s.enabled.has("UTF8=ACCEPT") ? p : decodeMutf7(p)),
+  );
+  const subscribedOnly = lsub || selection.has("SUBSCRIBED");
+  const shown: MailboxInfo[] = [];
+  for (const b of boxes) {
+    if (!regexes.some((r) => r.test(b.name))) continue;
+    if (subscribedOnly && !b.subscribed) continue;
+    if (selection.has("SPECIAL-USE") && !b.specialUse) continue;
+    const attrs: string[] = [];
+    const hasChildren = [...names].some((n) => n.startsWith(`${b.name}${DELIMITER}`));
+    if (!lsub) attrs.push(hasChildren ? "\\HasChildren" : "\\HasNoChildren");
+    if (b.specialUse && !lsub) attrs.push(b.specialUse);
+    if (b.subscribed && (selection.has("SUBSCRIBED") || returns.has("SUBSCRIBED")))
+      attrs.push("\\Subscribed");
+    s.line(`* ${lsub ? "LSUB" : "LIST"} (${attrs.join(" ")}) "${DELIMITER}" ${outName(s, b.name)}`);
+    shown.push(b);
+  }
+  if (statusItems && shown.length > 0) {
+    try {
+      const st = await s.store.status(
+        s.user,
+        shown.map((b) => b.name),
+      );
+      for (const x of st) s.line(statusLine(s, x, statusItems));
+    } catch (err) {
+      return storeFailure(err, "LIST");
+    }
+  }
+  return ok(`${lsub ? "LSUB" : "LIST"} completed`);
+}
+
+export async function status(s: SessionContext, cmd: Command): Promise<Result> {
+  const raw = tokenText(cmd.args[0]);
+  const items = parseStatusItems(cmd.args[1]);
+  if (raw === null || !items) return bad("STATUS needs a mailbox and items");
+  if (items.includes("HIGHESTMODSEQ")) s.condstore();
+  try {
+    const st = await s.store.status(s.user, [inName(s, raw)]);
+    const first = st[0];
+    if (!first) return no("[NONEXISTENT] No such mailbox");
+    s.line(statusLine(s, first, items));
+    return ok("STATUS completed");
+  } catch (err) {
+    return storeFailure(err, "STATUS");
+  }
+}
+
+export async function simple(s: SessionContext, cmd: Command): Promise<Result> {
+  const a = tokenText(cmd.args[0]);
+  if (a === null) return bad(`${cmd.name} needs a mailbox name`);
+  const name = inName(s, a);
+  try {
+    switch (cmd.name) {
+      case "CREATE":
+        if (name === "INBOX") return no("[ALREADYEXISTS] INBOX exists");
+        await s.store.create(s.user, name);
+        return ok("CREATE completed");
+      case "DELETE":
+        if (name === "INBOX") return no("[CANNOT] INBOX cannot be deleted");
+        if (s.selected?.name === name) s.selected = null;
+        await s.store.delete(s.user, name);
+        return ok("DELETE completed");
+      case "RENAME": {
+        const b = tokenText(cmd.args[1]);
+        if (b === null) return bad("RENAME needs two names");
+        await s.store.rename(s.user, name, inName(s, b));
+        return ok("RENAME completed");
+      }
+      case "SUBSCRIBE":
+      case "UNSUBSCRIBE":
+        await s.store.subscribe(s.user, name, cmd.name === "SUBSCRIBE");
+        return ok(`${cmd.name} completed`);
+    }
+  } catch (err) {
+    return storeFailure(err, cmd.name);
+  }
+  return bad("Unknown command");
+}
+
+export async function select(s: SessionContext, cmd: Command): Promise<Result> {
+  const a = tokenText(cmd.args[0]);
+  if (a === null) return bad(`${cmd.name} needs a mailbox name`);
+  const params = cmd.args[1];
+  if (params?.kind === "list") {
+    for (const p of params.items) {
+      const v = (tokenText(p) ?? "").toUpperCase();
+      if (v === "CONDSTORE") s.condstore();
+      else if (p.kind !== "list") return bad(`Unsupported ${cmd.name} parameter ${v}`);
+    }
+  }
+  const readOnly = cmd.name === "EXAMINE";
+  s.selected = null;
+  let sel: SelectedMailbox;
+  try {
+    sel = new SelectedMailbox(await s.store.select(s.user, inName(s, a)), readOnly);
+  } catch (err) {
+    return storeFailure(err, cmd.name);
+  }
+  const flags = [...SYSTEM_FLAGS, ...sel.keywords];
+  s.line(`* FLAGS (${flags.join(" ")})`);
+  s.line(
+    readOnly
+      ? "* OK [PERMANENTFLAGS ()] Read-only mailbox"
+      : `* OK [PERMANENTFLAGS (${[...flags, "\\*"].join(" ")})] Flags permitted`,
+  );
+  s.line(`* ${sel.exists} EXISTS`);
+  s.line("* 0 RECENT");
+  const firstUnseen = sel.uids.findIndex((u) => !sel.state.get(u)?.flags.includes("\\Seen"));
+  if (firstUnseen >= 0) s.line(`* OK [UNSEEN ${firstUnseen + 1}] First unseen`);
+  s.line(`* OK [UIDVALIDITY ${sel.uidValidity}] UIDs valid`);
+  s.line(`* OK [UIDNEXT ${sel.uidNext}] Predicted next UID`);
+  s.line(`* OK [HIGHESTMODSEQ ${sel.highestModseq}] Highest`);
+  s.selected = sel;
+  return ok(`[${readOnly ? "READ-ONLY" : "READ-WRITE"}] ${cmd.name} completed`);
+}

@@ -1,0 +1,113 @@
+/**
+ * The selected mailbox as this session's client knows it: UIDs in sequence order, flags and modseqs.
+ * Store changes (from this session or any other relay) are diffed against it, so every untagged
+ * EXPUNGE/EXISTS/FETCH is computed from what the client was last told. A count only ever grows
+ * through EXISTS after new mail: there is never an EXISTS of an emptied mailbox.
+ */
+import type { ChangesResponse, MessageState, SelectResponse } from "../../src/contract-imap.ts";
+import { expandSet } from "../../src/imap/sequence.ts";
+
+export interface Untagged {
+  expunged: number[];
+  exists: number | null;
+  flags: Array<{ seq: number; uid: number; flags: string[]; modseq: number }>;
+}
+
+export class SelectedMailbox {
+  readonly id: number;
+  readonly name: string;
+  readonly readOnly: boolean;
+  readonly uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  uids: number[];
+  readonly state = new Map<number, { flags: string[]; modseq: number }>();
+  readonly keywords = new Set<string>();
+  /** UIDs gone from the store that the client has not been told about yet. */
+  readonly pendingExpunge = new Set<number>();
+
+  constructor(s: SelectResponse, readOnly: boolean) {
+    this.id = s.id;
+    this.name = s.name;
+    this.readOnly = readOnly;
+    this.uidValidity = s.uidValidity;
+    this.uidNext = s.uidNext;
+    this.highestModseq = s.highestModseq;
+    this.uids = s.messages.map((m) => m.uid);
+    for (const m of s.messages) this.state.set(m.uid, { flags: m.flags, modseq: m.modseq });
+    for (const k of s.keywords) this.keywords.add(k);
+  }
+
+  get exists(): number {
+    return this.uids.length;
+  }
+
+  seqOf(uid: number): number {
+    // Binary search: uids are ascending.
+    let lo = 0;
+    let hi = this.uids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.uids[mid] as number;
+      if (v === uid) return mid + 1;
+      if (v < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
+  }
+
+  /** Records flags this session changed, returns whether they differ from what the client knew. */
+  update(m: MessageState): boolean {
+    const cur = this.state.get(m.uid);
+    if (!cur) return false;
+    const same = cur.flags.length === m.flags.length && cur.flags.every((f) => m.flags.includes(f));
+    cur.modseq = Math.max(cur.modseq, m.modseq);
+    cur.flags = m.flags;
+    for (const f of m.flags) if (!f.startsWith("\\")) this.keywords.add(f);
+    return !same;
+  }
+
+  /** Removes UIDs this session expunged; returns their sequence numbers in the order to report them. */
+  remove(uids: number[]): number[] {
+    const out: number[] = [];
+    for (const uid of [...uids].sort((a, b) => a - b)) {
+      const seq = this.seqOf(uid);
+      if (seq === 0) continue;
+      this.uids.splice(seq - 1, 1);
+      this.state.delete(uid);
+      this.pendingExpunge.delete(uid);
+      out.push(seq);
+    }
+    return out;
+  }
+
+  /** Applies a change report; `allowExpunge` is false while sequence numbers must stay put. */
+  apply(changes: ChangesResponse, allowExpunge: boolean): Untagged {
+    const out: Untagged = { expunged: [], exists: null, flags: [] };
+    if (changes.uids !== null) {
+      const now = new Set(expandSet(changes.uids));
+      for (const uid of this.uids) if (!now.has(uid)) this.pendingExpunge.add(uid);
+      const max = this.uids.length ? (this.uids[this.uids.length - 1] as number) : 0;
+      const added = [...now].filter((u) => u > max).sort((a, b) => a - b);
+      const byUid = new Map(changes.changed.map((c) => [c.uid, c]));
+      if (allowExpunge && this.pendingExpunge.size > 0) out.expunged = this.remove([...this.pendingExpunge]);
+      for (const uid of added) {
+        const c = byUid.get(uid);
+        this.uids.push(uid);
+        this.state.set(uid, { flags: c?.flags ?? [], modseq: c?.modseq ?? changes.highestModseq });
+      }
+      if (added.length > 0) out.exists = this.uids.length;
+      const addedSet = new Set(added);
+      for (const c of changes.changed) {
+        if (addedSet.has(c.uid) || this.pendingExpunge.has(c.uid)) continue;
+        if (this.update(c))
+          out.flags.push({ seq: this.seqOf(c.uid), uid: c.uid, flags: c.flags, modseq: c.modseq });
+      }
+    } else if (allowExpunge && this.pendingExpunge.size > 0) {
+      out.expunged = this.remove([...this.pendingExpunge]);
+    }
+    this.highestModseq = Math.max(this.highestModseq, changes.highestModseq);
+    this.uidNext = Math.max(this.uidNext, changes.uidNext);
+    return out;
+  }
+}

@@ -1,0 +1,67 @@
+/** The IMAP engine for the `imap` (STARTTLS) and `imaps` (implicit TLS) listeners. */
+import type { Socket } from "node:net";
+import type { SecureContext } from "node:tls";
+import { type ListenerConfig, listenerTls } from "../../src/config.ts";
+import type { ConnectionInfo } from "../../src/connection.ts";
+import type { EdgeClient } from "../edge-client.ts";
+import type { ImapClient } from "../imap-client.ts";
+import type { ProtocolHandler } from "../listener.ts";
+import type { Logger } from "../log.ts";
+import { BodyCache } from "./cache.ts";
+import { type ImapLimitOptions, ImapLimits } from "./limits.ts";
+import { ImapSession } from "./session.ts";
+import { MailboxWatcher } from "./watcher.ts";
+
+export interface ImapEngineOptions {
+  listener: ListenerConfig;
+  hostname: string;
+  edge: EdgeClient;
+  store: ImapClient;
+  secureContext: () => SecureContext;
+  log: Logger;
+  maxMessageBytes: number;
+  /** How often an idling client's mailbox is polled (serve: 1 s embedded, 10 s remote; env MXEDGE_IMAP_IDLE_POLL_MS). */
+  idlePollMs?: number;
+  /** Bytes of message bodies kept in memory across sessions (default 64 MiB). */
+  cacheBytes?: number;
+  limits?: Partial<ImapLimitOptions>;
+}
+
+export function createImapEngine(opts: ImapEngineOptions): ProtocolHandler {
+  const cache = new BodyCache(opts.cacheBytes ?? 64 * 1024 * 1024);
+  const sockets = new Set<Socket>();
+  const limits = new ImapLimits(opts.limits);
+  const watcher = new MailboxWatcher(opts.store, opts.idlePollMs ?? 2000, opts.log);
+  return {
+    handle(socket: Socket, info: ConnectionInfo) {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+      socket.on("error", () => {});
+      opts.log.info("imap.connect", {
+        listener: opts.listener.name,
+        client: info.client.address,
+        proxy: info.proxy?.address ?? null,
+        tls: info.tls !== null,
+      });
+      new ImapSession(socket, info, {
+        hostname: opts.hostname,
+        startTls: listenerTls(opts.listener) === "starttls",
+        secureContext: opts.secureContext,
+        edge: opts.edge,
+        store: opts.store,
+        cache,
+        log: opts.log,
+        watcher,
+        autologoutMs: 30 * 60 * 1000,
+        maxAppendBytes: opts.maxMessageBytes,
+        limits,
+      }).start();
+    },
+    async close() {
+      watcher.close();
+      for (const s of sockets) {
+        if (!s.destroyed) s.end("* BYE Server shutting down\r\n");
+      }
+    },
+  };
+}

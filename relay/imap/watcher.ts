@@ -1,0 +1,68 @@
+/**
+ * One store poll per interval for every idling session of this relay: it asks the edge for the
+ * highest modseq of each watched mailbox and wakes only the sessions whose mailbox moved. The store
+ * is the source of truth, so N relays behind a load balancer all see every change.
+ */
+import type { ImapClient } from "../imap-client.ts";
+import type { Logger } from "../log.ts";
+
+interface Watch {
+  user: string;
+  mailboxId: number;
+  onModseq: (highestModseq: number) => void;
+}
+
+export class MailboxWatcher {
+  readonly #store: ImapClient;
+  readonly #intervalMs: number;
+  readonly #log: Logger;
+  readonly #watches = new Set<Watch>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(store: ImapClient, intervalMs: number, log: Logger) {
+    this.#store = store;
+    this.#intervalMs = intervalMs;
+    this.#log = log;
+  }
+
+  /** Calls `onModseq` with the mailbox's highest modseq after every poll; returns the unsubscribe. */
+  watch(user: string, mailboxId: number, onModseq: (highestModseq: number) => void): () => void {
+    const w: Watch = { user, mailboxId, onModseq };
+    this.#watches.add(w);
+    this.#schedule();
+    return () => {
+      this.#watches.delete(w);
+    };
+  }
+
+  #schedule(): void {
+    if (this.#timer || this.#watches.size === 0) return;
+    this.#timer = setTimeout(() => void this.#poll(), this.#intervalMs);
+  }
+
+  async #poll(): Promise<void> {
+    const watches = [...this.#watches];
+    const keys = new Map<string, { user: string; mailboxId: number }>();
+    for (const w of watches)
+      keys.set(`${w.user}\u0000${w.mailboxId}`, { user: w.user, mailboxId: w.mailboxId });
+    try {
+      const res = await this.#store.watch([...keys.values()]);
+      const modseq = new Map(res.mailboxes.map((m) => [m.mailboxId, m.highestModseq]));
+      for (const w of watches) {
+        const h = modseq.get(w.mailboxId);
+        if (h !== undefined && this.#watches.has(w)) w.onModseq(h);
+      }
+    } catch (err) {
+      this.#log.debug("imap.watch-failed", { reason: (err as Error).message });
+    } finally {
+      this.#timer = null;
+      this.#schedule();
+    }
+  }
+
+  close(): void {
+    this.#watches.clear();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The IMAP store API, relay → edge, version 1. Every route is `POST /relay/v1/imap/<name>` with a JSON
+ * body, authenticated with the relay secret like the rest of /relay/v1. `user` is the login the edge
+ * itself returned from /relay/v1/auth; the relay is trusted to pass it back unchanged.
+ *
+ *   mailboxes  { user }                                → MailboxInfo[]
+ *   create     { user, name }                          → { ok }
+ *   delete     { user, name }                          → { ok }
+ *   rename     { user, from, to }                      → { ok }
+ *   subscribe  { user, name, subscribed }              → { ok }
+ *   status     { user, names }                         → MailboxStatus[]
+ *   select     { user, name }                          → SelectResponse (state + every UID with flags)
+ *   changes    { user, mailboxId, sinceModseq, knownUidNext } → ChangesResponse (IDLE/NOOP polling)
+ *   fetch      { user, mailboxId, uids, raw }          → FetchRow[] (metadata, raw bytes as base64 when asked)
+ *   store      { user, mailboxId, uids, op, flags, unchangedSince } → StoreResponse
+ *   expunge    { user, mailboxId, uids | null }        → ExpungeResponse (only \Deleted messages go)
+ *   append     { user, mailbox, flags, internalDate, raw } → AppendResponse
+ *   copy       { user, mailboxId, uids, to, move }     → CopyResponse
+ *   watch      { mailboxes: [{ user, mailboxId }] }     → WatchResponse (one call for every idling session)
+ *
+ * UID lists travel as compact sequence sets ("1:500,502"). Failures: 404 { error: "nonexistent" },
+ * 409 { error: "exists" | "modified" }, 400 { error: "bad request" | message }.
+ */
+import { z } from "zod";
+
+export const IMAP_PATH = "/relay/v1/imap";
+
+const name = z.string().min(1).max(1024);
+const user = z.string().min(1).max(512);
+const uidSet = z
+  .string()
+  .max(1_000_000)
+  .regex(/^(\d+(:\d+)?(,\d+(:\d+)?)*)?$/);
+const flag = z.string().min(1).max(256);
+
+export const MailboxInfoSchema = z.object({
+  id: z.number().int(),
+  name,
+  specialUse: z.string().nullable(),
+  subscribed: z.boolean(),
+});
+export type MailboxInfo = z.infer<typeof MailboxInfoSchema>;
+
+export const MailboxStatusSchema = z.object({
+  name,
+  id: z.number().int(),
+  messages: z.number().int(),
+  unseen: z.number().int(),
+  deleted: z.number().int(),
+  size: z.number().int(),
+  uidNext: z.number().int(),
+  uidValidity: z.number().int(),
+  highestModseq: z.number().int(),
+});
+export type MailboxStatus = z.infer<typeof MailboxStatusSchema>;
+
+export const UserRequestSchema = z.object({ user });
+export const NameRequestSchema = z.object({ user, name });
+export const RenameRequestSchema = z.object({ user, from: name, to: name });
+export const SubscribeRequestSchema = z.object({ user, name, subscribed: z.boolean() });
+export const StatusRequestSchema = z.object({ user, names: z.array(name).max(1000) });
+
+export const MessageStateSchema = z.object({
+  uid: z.number().int(),
+  modseq: z.number().int(),
+  flags: z.array(flag),
+});
+export type MessageState = z.infer<typeof MessageStateSchema>;
+
+export const SelectResponseSchema = z.object({
+  id: z.number().int(),
+  name,
+  uidValidity: z.number().int(),
+  uidNext: z.number().int(),
+  highestModseq: z.number().int(),
+  /** Every message, ascending UID. */
+  messages: z.array(MessageStateSchema),
+  /** Every flag in use, besides the system flags. */
+  keywords: z.array(flag),
+});
+export type SelectResponse = z.infer<typeof SelectResponseSchema>;
+
+export const ChangesRequestSchema = z.object({
+  user,
+  mailboxId: z.number().int(),
+  sinceModseq: z.number().int().nonnegative(),
+});
+export const ChangesResponseSchema = z.object({
+  uidNext: z.number().int(),
+  highestModseq: z.number().int(),
+  /** Messages whose modseq is above sinceModseq (new and changed). */
+  changed: z.array(MessageStateSchema),
+  /** All UIDs now in the mailbox (only when highestModseq moved), as a set: expunges show up as gaps. */
+  uids: uidSet.nullable(),
+});
+export type ChangesResponse = z.infer<typeof ChangesResponseSchema>;
+
+export const FetchRequestSchema = z.object({
+  user,
+  mailboxId: z.number().int(),
+  uids: uidSet,
+  raw: z.boolean(),
+});
+export const FetchRowSchema = z.object({
+  uid: z.number().int(),
+  modseq: z.number().int(),
+  flags: z.array(flag),
+  internalDate: z.number().int(),
+  size: z.number().int(),
+  blobId: z.string(),
+  /** base64 of the message when asked for. */
+  raw: z.string().nullable(),
+});
+export type FetchRow = z.infer<typeof FetchRowSchema>;
+export const FetchResponseSchema = z.object({ rows: z.array(FetchRowSchema) });
+
+export const StoreRequestSchema = z.object({
+  user,
+  mailboxId: z.number().int(),
+  uids: uidSet,
+  op: z.enum(["add", "remove", "replace"]),
+  flags: z.array(flag).max(100),
+  unchangedSince: z.number().int().nonnegative().nullable(),
+});
+export const StoreResponseSchema = z.object({
+  highestModseq: z.number().int(),
+  /** The new state of every message the command addressed (changed or not). */
+  messages: z.array(MessageStateSchema),
+  /** UIDs not changed because of UNCHANGEDSINCE. */
+  modified: uidSet,
+});
+export type StoreResponse = z.infer<typeof StoreResponseSchema>;
+
+export const ExpungeRequestSchema = z.object({ user, mailboxId: z.number().int(), uids: uidSet.nullable() });
+export const ExpungeResponseSchema = z.object({ highestModseq: z.number().int(), expunged: uidSet });
+export type ExpungeResponse = z.infer<typeof ExpungeResponseSchema>;
+
+export const AppendRequestSchema = z.object({
+  user,
+  mailbox: name,
+  flags: z.array(flag).max(100),
+  internalDate: z.number().int().nullable(),
+  /** base64 */
+  raw: z.string(),
+});
+export const AppendResponseSchema = z.object({ uidValidity: z.number().int(), uid: z.number().int() });
+export type AppendResponse = z.infer<typeof AppendResponseSchema>;
+
+export const CopyRequestSchema = z.object({
+  user,
+  mailboxId: z.number().int(),
+  uids: uidSet,
+  to: name,
+  move: z.boolean(),
+});
+export const CopyResponseSchema = z.object({
+  uidValidity: z.number().int(),
+  /** Source and destination UIDs, pairwise in the same order. */
+  from: z.array(z.number().int()),
+  to: z.array(z.number().int()),
+  /** For MOVE: the source mailbox's highest modseq after the removal. */
+  highestModseq: z.number().int(),
+});
+export type CopyResponse = z.infer<typeof CopyResponseSchema>;
+
+export const OkResponseSchema = z.object({ ok: z.literal(true) });
+export const ImapErrorSchema = z.object({ error: z.string() });
+
+export const WatchRequestSchema = z.object({
+  mailboxes: z.array(z.object({ user, mailboxId: z.number().int() })).max(10_000),
+});
+export const WatchResponseSchema = z.object({
+  /** Mailboxes that exist and belong to the given user; the others are left out. */
+  mailboxes: z.array(z.object({ mailboxId: z.number().int(), highestModseq: z.number().int() })),
+});
+export type WatchResponse = z.infer<typeof WatchResponseSchema>;

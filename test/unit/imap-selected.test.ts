@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { SelectedMailbox } from "../../relay/imap/selected.ts";
+
+const base = () =>
+  new SelectedMailbox(
+    {
+      id: 1,
+      name: "INBOX",
+      uidValidity: 7,
+      uidNext: 6,
+      highestModseq: 10,
+      messages: [1, 2, 3, 5].map((uid) => ({ uid, modseq: uid, flags: [] })),
+      keywords: [],
+    },
+    false,
+  );
+
+describe("selected mailbox change tracking", () => {
+  it("reports expunges highest-first-safe, then new mail, then flag changes", () => {
+    const s = base();
+    const u = s.apply(
+      {
+        uidNext: 8,
+        highestModseq: 14,
+        changed: [
+          { uid: 3, modseq: 12, flags: ["\\Seen"] },
+          { uid: 6, modseq: 13, flags: [] },
+          { uid: 7, modseq: 14, flags: ["\\Flagged"] },
+        ],
+        uids: "3,5:7",
+      },
+      true,
+    );
+    // UIDs 1 and 2 are gone: each EXPUNGE number counts the ones already removed.
+    expect(u.expunged).toEqual([1, 1]);
+    expect(u.exists).toBe(4);
+    expect(u.flags).toEqual([{ seq: 1, uid: 3, flags: ["\\Seen"], modseq: 12 }]);
+    expect(s.uids).toEqual([3, 5, 6, 7]);
+    expect(s.highestModseq).toBe(14);
+  });
+
+  it("holds expunges back while sequence numbers must not move, and never announces an empty mailbox", () => {
+    const s = base();
+    const held = s.apply({ uidNext: 6, highestModseq: 11, changed: [], uids: "" }, false);
+    expect(held).toEqual({ expunged: [], exists: null, flags: [] });
+    expect(s.exists).toBe(4);
+    // The next poll (nothing new in the store) still delivers them.
+    const later = s.apply({ uidNext: 6, highestModseq: 11, changed: [], uids: null }, true);
+    expect(later.expunged).toEqual([1, 1, 1, 1]);
+    expect(later.exists).toBeNull();
+    expect(s.exists).toBe(0);
+  });
+
+  it("ignores changes the client already knows (own STORE)", () => {
+    const s = base();
+    expect(s.update({ uid: 2, modseq: 11, flags: ["\\Seen"] })).toBe(true);
+    const u = s.apply(
+      { uidNext: 6, highestModseq: 11, changed: [{ uid: 2, modseq: 11, flags: ["\\Seen"] }], uids: "1:3,5" },
+      true,
+    );
+    expect(u).toEqual({ expunged: [], exists: null, flags: [] });
+    expect(s.seqOf(5)).toBe(4);
+    expect(s.seqOf(4)).toBe(0);
+  });
+});

@@ -1,0 +1,245 @@
+/**
+ * The IMAP engine in-process: the edge app on an in-memory SQLite store, the relay's clients calling
+ * its fetch(), and raw IMAP over a loopback socket. Covers the extensions the e2e clients do not.
+ */
+import { createConnection, createServer, type Server } from "node:net";
+import { constants, createDeflateRaw, inflateRawSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createEdgeApp } from "../../edge/app.ts";
+import { migrateSqlite, openSqlite } from "../../edge/sqlite.ts";
+import { EdgeClient } from "../../relay/edge-client.ts";
+import { createImapEngine } from "../../relay/imap/server.ts";
+import { ImapClient } from "../../relay/imap-client.ts";
+import { createLogger } from "../../relay/log.ts";
+import { directConnection } from "../../src/connection.ts";
+import { createStore } from "../../src/store/index.ts";
+
+let server: Server;
+let port = 0;
+let client: ImapClient;
+
+beforeAll(async () => {
+  const handle = openSqlite(":memory:");
+  await migrateSqlite(handle);
+  const store = createStore(handle.driver);
+  await store.directory.addDomain("example.test");
+  await store.directory.addUser("bob@example.test", "long enough password");
+  const app = createEdgeApp({ store, relaySecret: "relay-secret", adminToken: "admin" });
+  const opts = {
+    fetch: async (r: Request) => app.fetch(r),
+    baseUrl: "http://edge.test",
+    secret: "relay-secret",
+    timeoutMs: 5000,
+  };
+  client = new ImapClient(opts);
+  const engine = createImapEngine({
+    listener: { name: "imaps", role: "imaps", host: "127.0.0.1", port: 0 } as never,
+    hostname: "mx.test",
+    edge: new EdgeClient(opts),
+    store: client,
+    secureContext: () => {
+      throw new Error("no TLS in this test");
+    },
+    log: createLogger("silent"),
+    maxMessageBytes: 1024 * 1024,
+    idlePollMs: 50,
+  });
+  server = createServer((socket) => {
+    const info = directConnection({ address: "127.0.0.1", port: 1 }, { address: "127.0.0.1", port: 2 });
+    // As if a proxy in front had terminated TLS.
+    engine.handle(socket, {
+      ...info,
+      tls: {
+        terminatedBy: "proxy",
+        version: null,
+        cipher: null,
+        sni: null,
+        clientCertCn: null,
+        clientCertVerified: false,
+      },
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const a = server.address();
+  port = typeof a === "object" && a ? a.port : 0;
+});
+afterAll(() => {
+  server?.close();
+});
+
+/** Opens a session; `cmd` sends one command and resolves with everything up to its tagged reply. */
+async function session() {
+  const socket = createConnection(port, "127.0.0.1");
+  let buf = "";
+  socket.on("data", (d: Buffer) => {
+    buf += d.toString();
+  });
+  const wait = async (re: RegExp) => {
+    const start = Date.now();
+    while (!re.test(buf)) {
+      if (Date.now() - start > 5000) throw new Error(`timeout waiting for ${re}:\n${buf}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const out = buf;
+    buf = "";
+    return out;
+  };
+  await wait(/^\* OK .*\r\n/);
+  let n = 0;
+  const cmd = async (text: string) => {
+    const tag = `t${++n}`;
+    socket.write(`${tag} ${text}\r\n`);
+    return wait(new RegExp(`^${tag} (OK|NO|BAD).*\\r\\n`, "m"));
+  };
+  return { cmd, wait, send: (t: string) => socket.write(t), close: () => socket.destroy() };
+}
+
+describe("IMAP session (in-process)", () => {
+  it("runs LOGIN, APPEND, ESEARCH, LIST-STATUS, CONDSTORE and UID EXPUNGE", async () => {
+    const s = await session();
+    expect(await s.cmd("CAPABILITY")).toMatch(/AUTH=PLAIN/);
+    expect(await s.cmd("LOGIN bob@example.test {20+}\r\nlong enough password")).toMatch(/t2 OK \[CAPABILITY/);
+    for (const [i, flags] of ["()", "(\\Seen)", "(\\Seen $Work)", "(\\Deleted)"].entries()) {
+      const msg = `Subject: m${i}\r\n\r\nbody ${i}\r\n`;
+      expect(await s.cmd(`APPEND INBOX ${flags} {${msg.length}+}\r\n${msg}`)).toMatch(
+        new RegExp(`OK \\[APPENDUID \\d+ ${i + 1}\\]`),
+      );
+    }
+    expect(await s.cmd("ENABLE CONDSTORE")).toMatch(/\* ENABLED CONDSTORE/);
+    const sel = await s.cmd("SELECT INBOX");
+    expect(sel).toMatch(/\* 4 EXISTS/);
+    expect(sel).toMatch(/\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Work\)/);
+    expect(sel).toMatch(/\[HIGHESTMODSEQ 5\]/);
+    expect(await s.cmd("SEARCH RETURN (MIN MAX COUNT ALL) SEEN")).toMatch(
+      /\* ESEARCH \(TAG "t9"\) MIN 2 MAX 3 ALL 2:3 COUNT 2/,
+    );
+    expect(await s.cmd("UID SEARCH RETURN () NOT SEEN")).toMatch(/\* ESEARCH \(TAG "t10"\) UID ALL 1,4/);
+    expect(await s.cmd("SEARCH MODSEQ 4")).toMatch(/\* SEARCH 3 4 \(MODSEQ 5\)/);
+    expect(await s.cmd('LIST "" "*" RETURN (STATUS (MESSAGES UNSEEN))')).toMatch(
+      /\* LIST \(\\HasNoChildren\) "\/" "INBOX"\r\n[\s\S]*\* STATUS "INBOX" \(MESSAGES 4 UNSEEN 2\)/,
+    );
+    const store = await s.cmd("STORE 1:2 (UNCHANGEDSINCE 2) +FLAGS (\\Flagged)");
+    expect(store).toMatch(/\* 1 FETCH \(FLAGS \(\\Flagged\) MODSEQ \(6\)\)/);
+    expect(store).toMatch(/OK \[MODIFIED 2\]/);
+    expect(await s.cmd("FETCH 1:* (FLAGS) (CHANGEDSINCE 5)")).toMatch(
+      /^\* 1 FETCH \(FLAGS \(\\Flagged\) MODSEQ \(6\)\)\r\nt\d+ OK/m,
+    );
+    const exp = await s.cmd("UID EXPUNGE 1:3");
+    expect(exp).not.toMatch(/EXPUNGE\r\n/);
+    const exp2 = await s.cmd("UID EXPUNGE 4");
+    expect(exp2).toMatch(/^\* 4 EXPUNGE\r\n/m);
+    expect(await s.cmd("STATUS INBOX (MESSAGES UIDNEXT HIGHESTMODSEQ)")).toMatch(
+      /\* STATUS "INBOX" \(MESSAGES 3 UIDNEXT 5 HIGHESTMODSEQ 7\)/,
+    );
+    expect(await s.cmd("FETCH 4 FLAGS")).toMatch(/BAD Invalid sequence set/);
+    s.close();
+  });
+
+  it("manages mailboxes with modified UTF-7 names and reports changes from other sessions", async () => {
+    const a = await session();
+    const b = await session();
+    await a.cmd('LOGIN "bob@example.test" "long enough password"');
+    await b.cmd("AUTHENTICATE PLAIN AGJvYkBleGFtcGxlLnRlc3QAbG9uZyBlbm91Z2ggcGFzc3dvcmQ=");
+    expect(await a.cmd("CREATE Entw&APw-rfe/2024")).toMatch(/OK/);
+    expect(await a.cmd('LIST "" "Entw*"')).toMatch(/\* LIST \(\\HasChildren\) "\/" "Entw&APw-rfe"/);
+    expect(await a.cmd("RENAME Entw&APw-rfe Alt")).toMatch(/OK/);
+    expect(await a.cmd('LIST "" "Alt/%"')).toMatch(/"Alt\/2024"/);
+    expect(await a.cmd("ENABLE UTF8=ACCEPT")).toMatch(/ENABLED UTF8=ACCEPT/);
+    expect(await a.cmd('CREATE "Grüße"')).toMatch(/OK/);
+    expect(await b.cmd('LIST "" "Gr*"')).toMatch(/"Gr&APwA3w-e"/);
+    expect(await a.cmd("UNSUBSCRIBE Alt")).toMatch(/OK/);
+    expect(await a.cmd('LSUB "" "Alt*"')).toMatch(/LSUB \(\) "\/" "Alt\/2024"\r\n[^*]*OK/);
+    expect(await a.cmd("DELETE Alt/2024")).toMatch(/OK/);
+    expect(await a.cmd("DELETE INBOX")).toMatch(/NO/);
+    expect(await a.cmd("SELECT Nope")).toMatch(/NO \[NONEXISTENT\]/);
+
+    await a.cmd("SELECT INBOX");
+    await b.cmd("SELECT INBOX");
+    a.send("i1 IDLE\r\n");
+    await a.wait(/^\+ idling/m);
+    await b.cmd("STORE 1 +FLAGS (\\Answered)");
+    expect(await a.wait(/\* 1 FETCH \(UID 1 FLAGS \(\\Flagged \\Answered\)/)).toBeTruthy();
+    const msg = "Subject: new\r\n\r\nx\r\n";
+    await b.cmd(`APPEND INBOX {${msg.length}+}\r\n${msg}`);
+    expect(await a.wait(/\* 4 EXISTS/)).toBeTruthy();
+    await b.cmd("STORE 1:2 +FLAGS.SILENT (\\Deleted)");
+    await b.cmd("EXPUNGE");
+    const gone = await a.wait(/\* 1 EXPUNGE\r\n\* 1 EXPUNGE\r\n/);
+    expect(gone).not.toMatch(/\* 0 EXISTS/);
+    a.send("DONE\r\n");
+    expect(await a.wait(/^i1 OK/m)).toBeTruthy();
+    expect(await a.cmd("FETCH 1:* (UID)")).toMatch(/\* 1 FETCH \(UID 3\)\r\n\* 2 FETCH \(UID 5\)/);
+    expect(await a.cmd("UID MOVE 5 Trash")).toMatch(/\* OK \[COPYUID \d+ 5 1\][\s\S]*\* 2 EXPUNGE/);
+    expect(await a.cmd("CLOSE")).toMatch(/OK/);
+    expect(await a.cmd("FETCH 1 UID")).toMatch(/BAD/);
+    expect(await a.cmd("LOGOUT")).toMatch(/\* BYE/);
+    b.close();
+  });
+
+  it("answers the relay's watch poll only for mailboxes of the named user", async () => {
+    const boxes = await client.mailboxes("bob@example.test");
+    const inbox = boxes.find((b) => b.name === "INBOX");
+    if (!inbox) throw new Error("no INBOX");
+    const res = await client.watch([
+      { user: "bob@example.test", mailboxId: inbox.id },
+      { user: "mallory@example.test", mailboxId: inbox.id },
+      { user: "bob@example.test", mailboxId: 99_999 },
+    ]);
+    expect(res.mailboxes).toEqual([{ mailboxId: inbox.id, highestModseq: expect.any(Number) }]);
+    await expect(client.select("mallory@example.test", "INBOX")).rejects.toMatchObject({
+      code: "nonexistent",
+    });
+  });
+
+  it("serves BINARY sections and takes literal8 in APPEND", async () => {
+    const s = await session();
+    await s.cmd('LOGIN "bob@example.test" "long enough password"');
+    await s.cmd("CREATE Bin");
+    const msg =
+      'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n' +
+      "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b--\r\n";
+    expect(await s.cmd(`APPEND Bin ~{${msg.length}+}\r\n${msg}`)).toMatch(/OK \[APPENDUID \d+ 1\]/);
+    await s.cmd("SELECT Bin");
+    const res = await s.cmd("FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2] BINARY[1]<0.1>)");
+    expect(res).toContain(
+      "BINARY.SIZE[2] 3 BINARY[2] ~{3}\r\n\u0000\u0001\u0002 BINARY[1]<0> {1}\r\nh FLAGS (\\Seen))",
+    );
+    s.close();
+  });
+
+  it("speaks COMPRESS=DEFLATE after login", async () => {
+    const socket = createConnection(port, "127.0.0.1");
+    const received: Buffer[] = [];
+    socket.on("data", (d: Buffer) => received.push(d));
+    const text = () => Buffer.concat(received).toString("latin1");
+    const waitFor = async (pred: () => boolean) => {
+      const start = Date.now();
+      while (!pred()) {
+        if (Date.now() - start > 5000) throw new Error(`timeout: ${text()}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    await waitFor(() => text().includes("\r\n"));
+    socket.write('a LOGIN "bob@example.test" "long enough password"\r\n');
+    await waitFor(() => /a OK \[CAPABILITY [^\]]*COMPRESS=DEFLATE/.test(text()));
+    socket.write("b COMPRESS DEFLATE\r\n");
+    await waitFor(() => text().includes("b OK DEFLATE active\r\n"));
+    received.length = 0;
+    const deflate = createDeflateRaw();
+    deflate.on("data", (d: Buffer) => socket.write(d));
+    deflate.write('c NOOP\r\nd LIST "" INBOX\r\n');
+    deflate.flush(constants.Z_SYNC_FLUSH);
+    const inflated = () => {
+      try {
+        return inflateRawSync(Buffer.concat(received), { finishFlush: constants.Z_SYNC_FLUSH }).toString();
+      } catch {
+        return "";
+      }
+    };
+    await waitFor(() => inflated().includes("d OK"));
+    expect(inflated()).toMatch(
+      /^c OK NOOP completed\r\n\* LIST \(\\HasNoChildren\) "\/" "INBOX"\r\nd OK LIST completed\r\n$/,
+    );
+    socket.destroy();
+  });
+});
