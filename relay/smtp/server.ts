@@ -12,7 +12,7 @@ import {
   type SMTPServerSession,
 } from "smtp-server";
 import { type Config, type ListenerConfig, listenerTls, parseConfig } from "../../src/config.ts";
-import type { ConnectionInfo } from "../../src/connection.ts";
+import { type ConnectionInfo, directConnection } from "../../src/connection.ts";
 import type { SmtpReply } from "../../src/contract.ts";
 import type { EdgeClient } from "../edge-client.ts";
 import { AuthThrottle } from "../limits/auth-throttle.ts";
@@ -327,16 +327,10 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
 }
 
 function unknownConnection(session: SMTPServerSession): ConnectionInfo {
-  return {
-    client: { address: session.remoteAddress, port: session.remotePort },
-    server: { address: session.localAddress, port: session.localPort },
-    proxy: null,
-    proxyVersion: null,
-    tls: null,
-    authority: null,
-    uniqueId: null,
-    alpn: null,
-  };
+  return directConnection(
+    { address: session.remoteAddress, port: session.remotePort },
+    { address: session.localAddress, port: session.localPort },
+  );
 }
 
 const TOO_MANY_AUTH_FAILURES: SmtpReply = {
