@@ -74,7 +74,9 @@ describe("IMAP store API on workerd + D1", () => {
       uids: "42",
       raw: true,
     });
-    expect(atob(one.body.rows[0]?.raw ?? "")).toMatch(/\r\nSubject: message 42\r\nMessage-ID: <d1-42@sender\.test>\r\n\r\nbody 42\r\n$/);
+    expect(atob(one.body.rows[0]?.raw ?? "")).toMatch(
+      /\r\nSubject: message 42\r\nMessage-ID: <d1-42@sender\.test>\r\n\r\nbody 42\r\n$/,
+    );
   });
 
   it("stores flags on all 150 with modseqs, then expunges the \\Deleted ones", async () => {
