@@ -7,6 +7,7 @@ import type { Cidr } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import type { Store } from "../src/store/index.ts";
+import { filesSigningKey } from "../src/webhooks/signed-url.ts";
 import { requireBearer } from "./bearer.ts";
 import type { EdgeContext } from "./context.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -49,7 +50,7 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     now: options.now ?? Date.now,
     auth: options.auth,
     policy: options.policy,
-    urlSigningKey: options.urlSigningKey ?? `${options.relaySecret}:files`,
+    urlSigningKey: options.urlSigningKey ?? filesSigningKey(options.relaySecret),
     webhookAllow: options.webhookAllow ?? [],
   };
   ctx.webhooks = {

@@ -14,6 +14,7 @@ import { compilePolicy } from "../src/rules/index.ts";
 import { DnsblSchema, RuleSchema } from "../src/rules/schema.ts";
 import { createStore } from "../src/store/index.ts";
 import { deliverDue, type OutboxDeps } from "../src/webhooks/outbox.ts";
+import { filesSigningKey } from "../src/webhooks/signed-url.ts";
 import { createEdgeApp } from "./app.ts";
 import { type D1Database, d1Driver } from "./d1.ts";
 
@@ -48,7 +49,7 @@ function outboxDeps(env: Env): OutboxDeps {
     now: Date.now,
     fetch: (input, init) => fetch(input, init),
     publicUrl: env.PUBLIC_URL ?? "https://mxedge.invalid",
-    urlSigningKey: `${env.RELAY_SECRET}:files`,
+    urlSigningKey: filesSigningKey(env.RELAY_SECRET),
     allow: parseCidrList(env.WEBHOOK_ALLOW ? env.WEBHOOK_ALLOW.split(",").map((c) => c.trim()) : []),
     resolver: authPolicy(env).resolver,
   };

@@ -7,6 +7,7 @@ import { parseCidrList } from "../src/net/cidr.ts";
 import type { Store } from "../src/store/index.ts";
 import { endpointInput } from "../src/webhooks/config.ts";
 import { deliverDue } from "../src/webhooks/outbox.ts";
+import { filesSigningKey } from "../src/webhooks/signed-url.ts";
 import type { Logger } from "./log.ts";
 
 export async function startOutbox(
@@ -22,7 +23,7 @@ export async function startOutbox(
     now: Date.now,
     fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, init),
     publicUrl: config.publicUrl ?? `http://${config.http.host}:${httpPort}`,
-    urlSigningKey: `${relaySecret}:files`,
+    urlSigningKey: filesSigningKey(relaySecret),
     allow: parseCidrList(config.webhookAllow),
     retry: config.webhookRetry,
     log: (event: string, fields: Record<string, unknown>) => log.info(event, fields),

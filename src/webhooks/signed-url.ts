@@ -6,6 +6,11 @@ import { fromBase64Url, toBase64Url } from "../encoding.ts";
 
 const enc = new TextEncoder();
 
+/** The key download links are signed with, derived from the relay secret wherever links are made or checked. */
+export function filesSigningKey(relaySecret: string): string {
+  return `${relaySecret}:files`;
+}
+
 async function hmac(secret: string, text: string): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey(
     "raw",
