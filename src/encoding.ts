@@ -1,8 +1,25 @@
-/** Standard, padded base64 over bytes; runtime-neutral (btoa/atob exist on Workers, Node and Deno). */
-export function toBase64(bytes: Uint8Array): string {
+/** Each byte as one char code 0-255, so any bytes survive a round trip through a string. */
+export function latin1String(bytes: Uint8Array): string {
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
+  return s;
+}
+
+/** The inverse of latin1String. */
+export function latin1Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
+
+/** Standard, padded base64 over bytes; runtime-neutral (btoa/atob exist on Workers, Node and Deno). */
+export function toBase64(bytes: Uint8Array): string {
+  return btoa(latin1String(bytes));
+}
+
+/** Standard base64 (padding optional) to bytes; throws on anything else. */
+export function fromBase64(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
 /** base64url without padding. */
@@ -12,8 +29,7 @@ export function toBase64Url(bytes: Uint8Array): string {
 
 export function fromBase64Url(text: string): Uint8Array {
   const b64 = text.replaceAll("-", "+").replaceAll("_", "/");
-  const bin = atob(b64 + "===".slice((b64.length + 3) % 4));
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  return fromBase64(b64 + "===".slice((b64.length + 3) % 4));
 }
 
 export function concatBytes(parts: Uint8Array[], total?: number): Uint8Array {

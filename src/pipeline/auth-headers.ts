@@ -2,6 +2,8 @@
  * RFC 8601 §5: an incoming Authentication-Results field that claims to come from our own authserv-id
  * is forged (we have not added ours yet) and must go before ours is prepended.
  */
+import { latin1Bytes, latin1String } from "../encoding.ts";
+
 /** The authserv-id of an Authentication-Results value: the first token, before `;`, without comments. */
 function authservIdOf(value: string): string {
   return value
@@ -29,7 +31,7 @@ export function stripForgedAuthResults(
 ): { raw: Uint8Array; removed: number } {
   const headerLength = headerEnd(raw);
   // Header bytes are treated as latin1 so every byte survives the round trip unchanged.
-  const header = latin1(raw.subarray(0, headerLength));
+  const header = latin1String(raw.subarray(0, headerLength));
   if (!/^authentication-results\s*:/im.test(header)) return { raw, removed: 0 };
   const fields = header.split(/(?<=\n)(?=[^ \t])/);
   const id = authservId.toLowerCase();
@@ -43,21 +45,9 @@ export function stripForgedAuthResults(
     return true;
   });
   if (removed === 0) return { raw, removed };
-  const out = fromLatin1(kept.join(""));
+  const out = latin1Bytes(kept.join(""));
   const merged = new Uint8Array(out.length + raw.length - headerLength);
   merged.set(out, 0);
   merged.set(raw.subarray(headerLength), out.length);
   return { raw: merged, removed };
-}
-
-function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return s;
-}
-
-function fromLatin1(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
 }

@@ -3,18 +3,14 @@
  * Workers cap PBKDF2 at 100,000 iterations, which is what new hashes use. The PHC-like format
  * `$pbkdf2-sha256$i=<iterations>$<salt b64>$<hash b64>` records its parameters, so they can change later.
  */
+import { fromBase64, toBase64 } from "../encoding.ts";
+
 const ITERATIONS = 100_000;
 const SCHEME = "pbkdf2-sha256";
 
+/** Unpadded standard base64, as PHC strings write it. */
 function b64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/=+$/, "");
-}
-
-function unb64(text: string): Uint8Array {
-  const bin = atob(text);
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  return toBase64(bytes).replace(/=+$/, "");
 }
 
 async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
@@ -54,7 +50,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (parts.length !== 5 || parts[1] !== SCHEME) return false;
   const iterations = Number(parts[2]?.slice(2));
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > ITERATIONS) return false;
-  const expected = unb64(parts[4] ?? "");
-  const actual = await derive(password, unb64(parts[3] ?? ""), iterations);
+  const expected = fromBase64(parts[4] ?? "");
+  const actual = await derive(password, fromBase64(parts[3] ?? ""), iterations);
   return timingSafeEqual(actual, expected);
 }

@@ -4,25 +4,17 @@
  * `${id}.${timestamp}.${body}`, keyed with the secret's bytes (`whsec_<base64>`). WebCrypto only, so the
  * same code signs on Workers and verifies in any receiver (`import { verifyWebhook } from "mxedge/webhooks"`).
  */
+import { fromBase64, toBase64 } from "../encoding.ts";
+
 const enc = new TextEncoder();
-
-function b64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-function unb64(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-}
 
 /** A fresh `whsec_` secret with 24 random bytes. */
 export function newWebhookSecret(): string {
-  return `whsec_${b64(crypto.getRandomValues(new Uint8Array(24)))}`;
+  return `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(24)))}`;
 }
 
 async function key(secret: string): Promise<Awaited<ReturnType<typeof crypto.subtle.importKey>>> {
-  const raw = unb64(secret.startsWith("whsec_") ? secret.slice(6) : secret);
+  const raw = fromBase64(secret.startsWith("whsec_") ? secret.slice(6) : secret);
   return crypto.subtle.importKey(
     "raw",
     raw as Uint8Array<ArrayBuffer>,
@@ -61,7 +53,7 @@ export async function signWebhook(
   return {
     "webhook-id": id,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": `v1,${b64(new Uint8Array(mac))}`,
+    "webhook-signature": `v1,${toBase64(new Uint8Array(mac))}`,
   };
 }
 
@@ -95,7 +87,7 @@ export async function verifyWebhook(
     if (version !== "v1" || !value) continue;
     let mac: Uint8Array;
     try {
-      mac = unb64(value);
+      mac = fromBase64(value);
     } catch {
       continue;
     }
