@@ -115,7 +115,9 @@ describe("webhook outbox", () => {
     const raw = await app.fetch(new Request(payload.rawUrl ?? ""));
     expect(raw.status).toBe(200);
     expect(await raw.text()).toContain("Subject: help please");
-    const tampered = await app.fetch(new Request((payload.rawUrl ?? "").replace(id, `${id.slice(0, -1)}X`)));
+    const tampered = await app.fetch(
+      new Request((payload.rawUrl ?? "").replace(id, `${id.slice(0, -1)}${id.endsWith("X") ? "Y" : "X"}`)),
+    );
     expect(tampered.status).toBe(403);
     const [delivery] = await store.webhooks.listDeliveries();
     expect(delivery).toMatchObject({ state: "delivered", attempts: 1, lastStatus: 200 });
