@@ -4,31 +4,17 @@
  * timer when embedded; a delivery acknowledged with a 2xx is never sent again.
  */
 
-import type { DnsResolver } from "../dns/resolver.ts";
-import type { Cidr } from "../net/cidr.ts";
 import { parseMessage } from "../pipeline/parse.ts";
 import type { Store } from "../store/index.ts";
 import type { DueDelivery } from "../store/webhooks.ts";
-import { postSigned } from "./post.ts";
-import { type WebhookMessage, webhookRequest } from "./request.ts";
+import { type PostDeps, postSigned } from "./post.ts";
+import { type LinkSigner, type WebhookMessage, webhookRequest } from "./request.ts";
 import { classifyResponse, DEFAULT_RETRY, nextDelayMs, type RetryPolicy } from "./schedule.ts";
 
-export interface OutboxDeps {
+/** How to post (PostDeps: fetch, clock, allowlist, resolver, limits) and sign links (LinkSigner), plus: */
+export interface OutboxDeps extends PostDeps, LinkSigner {
   store: Store;
-  now(): number;
-  fetch: typeof fetch;
-  /** The edge's public base URL, for signed download links in payloads. */
-  publicUrl: string;
-  /** Key for signed download links. */
-  urlSigningKey: string;
-  /** Addresses webhook targets may resolve to despite being private (e.g. 127.0.0.0/8 in tests). */
-  allow: Cidr[];
-  /** Used to check what a webhook host name resolves to, when given. */
-  resolver?: DnsResolver;
   retry?: RetryPolicy;
-  timeoutMs?: number;
-  maxResponseBytes?: number;
-  linkTtlMs?: number;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
