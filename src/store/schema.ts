@@ -62,8 +62,37 @@ export const domains = sqliteTable("domains", {
   name: text("name").notNull().unique(),
   /** Plus-addressing (`user+tag@domain`) resolves to `user@domain`. */
   plusAddressing: integer("plus_addressing", { mode: "boolean" }).notNull().default(true),
+  /** Per-domain settings (MTA-STS mode, DMARC report address, …); see src/admin/domain-settings.ts. */
+  settings: json<Record<string, unknown>>()("settings"),
   createdAt: createdAt(),
 });
+
+export type DkimAlgorithm = "rsa-2048" | "ed25519";
+
+/**
+ * DKIM signing keys per domain. The private key is encrypted at rest (AES-GCM with a key from a Worker
+ * secret or an environment variable); the public half is what the DNS TXT record publishes.
+ * Rotation adds a new active key and retires the old one, which stays published until removed.
+ */
+export const dkimKeys = sqliteTable(
+  "dkim_keys",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    domainId: integer("domain_id")
+      .notNull()
+      .references(() => domains.id, { onDelete: "cascade" }),
+    selector: text("selector").notNull(),
+    algorithm: text("algorithm").$type<DkimAlgorithm>().notNull(),
+    /** Encrypted PKCS#8 private key (envelope format defined by the key-encryption module). */
+    privateKey: text("private_key").notNull(),
+    /** Base64 public key as published in `p=`. */
+    publicKey: text("public_key").notNull(),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    createdAt: createdAt(),
+    retiredAt: integer("retired_at"),
+  },
+  (t) => [uniqueIndex("dkim_keys_domain_selector").on(t.domainId, t.selector)],
+);
 
 export const users = sqliteTable("users", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -72,6 +101,8 @@ export const users = sqliteTable("users", {
   /** PHC-style hash, e.g. `$pbkdf2-sha256$i=…$salt$hash`; other schemes are kept for migrated users. */
   passwordHash: text("password_hash").notNull(),
   disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+  /** IMAP QUOTA (RFC 9208) STORAGE limit in bytes; null means the server default. */
+  quotaBytes: integer("quota_bytes"),
   createdAt: createdAt(),
 });
 
@@ -126,6 +157,11 @@ export const blobs = sqliteTable("blobs", {
   size: integer("size").notNull(),
   sha256: text("sha256").notNull(),
   chunkCount: integer("chunk_count").notNull(),
+  /**
+   * The message's IMAP view computed once at ingest (ENVELOPE, BODYSTRUCTURE, section offsets, line
+   * counts), as JSON; null for blobs stored before it was recorded, which IMAP computes on demand.
+   */
+  structure: text("structure"),
   createdAt: createdAt(),
 });
 
@@ -218,6 +254,25 @@ export const messages = sqliteTable(
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
     index("messages_mailbox_modseq").on(t.mailboxId, t.modseq),
     index("messages_ingest").on(t.ingestId),
+  ],
+);
+
+/**
+ * RFC 7162 QRESYNC: which UIDs left a mailbox at which mod-sequence, so `VANISHED (EARLIER)` can tell a
+ * resyncing client what it missed.
+ */
+export const expunged = sqliteTable(
+  "expunged",
+  {
+    mailboxId: integer("mailbox_id")
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
+    uid: integer("uid").notNull(),
+    modseq: integer("modseq").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.mailboxId, t.uid] }),
+    index("expunged_mailbox_modseq").on(t.mailboxId, t.modseq),
   ],
 );
 
