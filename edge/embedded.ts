@@ -2,11 +2,14 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
-import type { Cidr } from "../src/net/cidr.ts";
+import type { Config } from "../src/config.ts";
+import { type Cidr, parseCidrList } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
+import { compilePolicy } from "../src/rules/index.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import { createEdgeApp } from "./app.ts";
+import { resolverFromConfig } from "./dns-config.ts";
 import { migrateSqlite, openSqlite } from "./sqlite.ts";
 
 export interface EmbeddedStore {
@@ -29,7 +32,7 @@ export interface EmbeddedEdge extends EmbeddedStore {
   app: Hono;
 }
 
-export async function openEmbeddedEdge(opts: {
+export interface EmbeddedEdgeOptions {
   dataDir: string;
   hostname: string;
   relaySecret: string;
@@ -39,7 +42,34 @@ export async function openEmbeddedEdge(opts: {
   policy?: PolicyConfig;
   webhookAllow?: Cidr[];
   publicUrl?: string;
-}): Promise<EmbeddedEdge> {
+}
+
+/** The embedded edge's options from the config file: what `serve` and its edge worker both open. */
+export function embeddedEdgeOptions(
+  config: Config,
+  dataDir: string,
+  secrets: { relaySecret: string; adminToken: string },
+): EmbeddedEdgeOptions {
+  return {
+    dataDir,
+    hostname: config.hostname,
+    relaySecret: secrets.relaySecret,
+    adminToken: secrets.adminToken,
+    maxMessageBytes: config.limits.maxMessageBytes,
+    auth: config.auth.enabled
+      ? {
+          resolver: resolverFromConfig(config.dns),
+          onTempError: config.auth.onTempError,
+          enforceDmarc: config.auth.enforceDmarc,
+        }
+      : undefined,
+    policy: compilePolicy(config),
+    webhookAllow: parseCidrList(config.webhookAllow),
+    publicUrl: config.publicUrl ?? `http://${config.http.host}:${config.http.port}`,
+  };
+}
+
+export async function openEmbeddedEdge(opts: EmbeddedEdgeOptions): Promise<EmbeddedEdge> {
   const opened = await openEmbeddedStore(opts.dataDir);
   const app = createEdgeApp({
     store: opened.store,

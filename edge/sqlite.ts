@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { setImmediate } from "node:timers";
 import type { SqlDriver, SqlResult, SqlStatement } from "../src/store/db.ts";
 import { applyMigrations, type Migration } from "../src/store/migrate.ts";
 
@@ -11,6 +12,12 @@ export interface SqliteHandle {
   driver: SqlDriver;
   database: DatabaseSync;
   close(): void;
+}
+
+interface PendingBatch {
+  statements: SqlStatement[];
+  resolve(results: SqlResult[]): void;
+  reject(error: unknown): void;
 }
 
 export interface SqliteOptions {
@@ -58,24 +65,67 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqliteHan
         return { rows: stmt.all(...args) as unknown[] };
     }
   };
+  /**
+   * Group commit: batches asked for in the same turn of the event loop share one transaction, so one
+   * fsync (synchronous=FULL) makes all of them durable. Each batch runs in its own SAVEPOINT, so it
+   * is still all-or-nothing on its own: a failing batch (say, a duplicate idempotency key) is rolled
+   * back alone and only its caller sees the error. Every promise settles after the COMMIT returned,
+   * so "stored" is never said before the data is on disk.
+   */
+  let pending: PendingBatch[] = [];
+  const flush = () => {
+    const group = pending;
+    pending = [];
+    if (group.length === 0) return;
+    const outcomes: Array<{ ok: true; results: SqlResult[] } | { ok: false; error: unknown }> = [];
+    try {
+      database.exec("BEGIN IMMEDIATE");
+      try {
+        for (const b of group) {
+          database.exec("SAVEPOINT batch");
+          try {
+            outcomes.push({ ok: true, results: b.statements.map(run) });
+            database.exec("RELEASE batch");
+          } catch (error) {
+            database.exec("ROLLBACK TO batch");
+            database.exec("RELEASE batch");
+            outcomes.push({ ok: false, error });
+          }
+        }
+        database.exec("COMMIT");
+      } catch (err) {
+        if (database.isTransaction) database.exec("ROLLBACK");
+        throw err;
+      }
+    } catch (error) {
+      for (const b of group) b.reject(error);
+      return;
+    }
+    group.forEach((b, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) b.resolve(o.results);
+      else b.reject(o.error);
+    });
+  };
   const driver: SqlDriver = {
     async query(statement) {
       return run(statement);
     },
-    async batch(statements) {
-      // Synchronous from BEGIN to COMMIT: nothing else on this thread can interleave.
-      database.exec("BEGIN IMMEDIATE");
-      try {
-        const results = statements.map(run);
-        database.exec("COMMIT");
-        return results;
-      } catch (err) {
-        database.exec("ROLLBACK");
-        throw err;
-      }
+    batch(statements) {
+      return new Promise<SqlResult[]>((resolve, reject) => {
+        pending.push({ statements, resolve, reject });
+        if (pending.length === 1) setImmediate(flush);
+      });
     },
   };
-  return { driver, database, close: () => database.close() };
+  return {
+    driver,
+    database,
+    close: () => {
+      flush();
+      database.close();
+    },
+  };
 }
 
 /** Reads migrations/*.sql shipped with the package. */

@@ -4,11 +4,9 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { resolverFromConfig } from "../edge/dns-config.ts";
-import { openEmbeddedEdge } from "../edge/embedded.ts";
+import { startEdgeThread } from "../edge/edge-thread-host.ts";
+import { embeddedEdgeOptions, openEmbeddedEdge } from "../edge/embedded.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
-import { parseCidrList } from "../src/net/cidr.ts";
-import { compilePolicy } from "../src/rules/index.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
 import { streamingFetch } from "./http-fetch.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
@@ -44,11 +42,13 @@ export async function serve(
   const secureContext = secureContextFor(certificate);
 
   let edgeFetch: EdgeFetch;
+  /** What the SMTP engines use; in embedded mode the edge thread when it runs (else edgeFetch). */
+  let relayFetch: EdgeFetch | null = null;
   let baseUrl: string;
   let relaySecret: string;
   let http: RunningHttp | null = null;
   let adminToken: string | null = null;
-  let closeEdge = () => {};
+  let closeEdge: () => void | Promise<void> = () => {};
 
   if (config.edge.url) {
     relaySecret = env.MXEDGE_RELAY_SECRET ?? "";
@@ -59,23 +59,7 @@ export async function serve(
     const secrets = loadSecrets(dataDir, env);
     relaySecret = secrets.relaySecret;
     adminToken = secrets.adminToken;
-    const edge = await openEmbeddedEdge({
-      dataDir,
-      hostname: config.hostname,
-      relaySecret,
-      adminToken,
-      maxMessageBytes: config.limits.maxMessageBytes,
-      auth: config.auth.enabled
-        ? {
-            resolver: resolverFromConfig(config.dns),
-            onTempError: config.auth.onTempError,
-            enforceDmarc: config.auth.enforceDmarc,
-          }
-        : undefined,
-      policy: compilePolicy(config),
-      webhookAllow: parseCidrList(config.webhookAllow),
-      publicUrl: config.publicUrl ?? `http://${config.http.host}:${config.http.port}`,
-    });
+    const edge = await openEmbeddedEdge(embeddedEdgeOptions(config, dataDir, secrets));
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;
     edgeFetch = async (req) => app.fetch(req);
@@ -87,14 +71,25 @@ export async function serve(
       config.http.port,
     );
     const stopOutbox = await startOutbox(config, edge.store, http.port, relaySecret, log);
-    closeEdge = () => {
+    // SMTP ingest (recipient checks, AUTH, parse/authenticate/rules/store) runs on a second thread, so
+    // it does not compete with the SMTP sessions for one core. MXEDGE_EDGE_THREAD=0 keeps it in-process.
+    const thread =
+      env.MXEDGE_EDGE_THREAD === "0"
+        ? null
+        : await startEdgeThread({ config, dataDir, ...secrets }).catch((err: Error) => {
+            log.error("edge.thread.failed", { reason: err.message });
+            return null;
+          });
+    relayFetch = thread?.fetch ?? null;
+    closeEdge = async () => {
       stopOutbox();
+      await thread?.close();
       edge.close();
     };
   }
 
   const edge = new EdgeClient({
-    fetch: edgeFetch,
+    fetch: relayFetch ?? edgeFetch,
     baseUrl,
     secret: relaySecret,
     timeoutMs: config.edge.timeoutMs,
@@ -145,7 +140,7 @@ export async function serve(
   } catch (err) {
     for (const l of listeners) await l.close();
     await http?.close();
-    closeEdge();
+    await closeEdge();
     throw err;
   }
 
@@ -158,7 +153,7 @@ export async function serve(
     async close() {
       await Promise.all(listeners.map((l) => l.close()));
       await http?.close();
-      closeEdge();
+      await closeEdge();
     },
   };
 }

@@ -1,6 +1,9 @@
 /** Parse stage: postal-mime reads the message once; the summary is what listings and the API show. */
 import PostalMime, { type Address, type Email } from "postal-mime";
 import type { MessageSummary } from "../store/schema.ts";
+import { installFastMimeJoin } from "./mime-join.ts";
+
+installFastMimeJoin();
 
 function flatten(list: Address[] | undefined): string[] {
   const out: string[] = [];

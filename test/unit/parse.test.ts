@@ -49,3 +49,52 @@ describe("parse stage", () => {
     expect(fromAddresses(email)).toEqual(["alice@sender.test"]);
   });
 });
+
+describe("parse stage: decoded part bytes (the fast join in mime-join.ts)", () => {
+  const bytes = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7919) % 256);
+  const b64 = (
+    Buffer.from(bytes)
+      .toString("base64")
+      .match(/.{1,76}/g) ?? []
+  ).join("\r\n");
+  const text = Array.from({ length: 200 }, (_, i) => `line ${i} ünïcödé`).join("\r\n");
+  const qp = "caf=C3=A9 soft=\r\nbreak and =3D sign\r\nsecond line";
+  const message = new TextEncoder().encode(
+    [
+      "From: a@sender.test",
+      "Subject: parts",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="x"',
+      "",
+      "--x",
+      "Content-Type: text/plain; charset=utf-8",
+      "Content-Transfer-Encoding: 8bit",
+      "",
+      text,
+      "--x",
+      "Content-Type: text/html; charset=utf-8",
+      "Content-Transfer-Encoding: quoted-printable",
+      "",
+      qp,
+      "--x",
+      'Content-Type: application/octet-stream; name="b.bin"',
+      "Content-Disposition: attachment; filename=b.bin",
+      "Content-Transfer-Encoding: base64",
+      "",
+      b64,
+      "--x--",
+      "",
+    ].join("\r\n"),
+  );
+
+  it("keeps plain, quoted-printable and base64 content byte for byte", async () => {
+    const email = await parseMessage(message);
+    // postal-mime shows both inline text parts in `text` (the HTML one converted) and in `html`.
+    const decodedQp = "café softbreak and = sign\nsecond line\n";
+    expect(email.text).toBe(`${text.replaceAll("\r\n", "\n")}\n\n${decodedQp}`);
+    expect(email.html?.endsWith(`</div>\n${decodedQp}`)).toBe(true);
+    const att = email.attachments[0];
+    expect(att?.filename).toBe("b.bin");
+    expect(new Uint8Array(att?.content as ArrayBuffer)).toEqual(bytes);
+  });
+});

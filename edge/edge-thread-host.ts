@@ -1,0 +1,142 @@
+/**
+ * Runs the embedded edge on a worker thread (edge/edge-thread.ts) and gives the relay a `fetch` to it.
+ *
+ * Request bodies are streamed to the thread chunk by chunk (each chunk copied once, then transferred),
+ * and the thread's answer comes back whole (the relay API answers are small JSON). If the thread dies,
+ * every open exchange fails (the relay turns that into 451) and the next request starts a new thread.
+ */
+import { Worker } from "node:worker_threads";
+import type { EdgeFetch } from "../relay/edge-client.ts";
+import type { EdgeWorkerData, FromWorker, ToWorker } from "./edge-thread-protocol.ts";
+
+export interface EdgeThread {
+  fetch: EdgeFetch;
+  close(): Promise<void>;
+}
+
+interface Open {
+  resolve(response: Response): void;
+  reject(error: Error): void;
+  /** Set while the request body is still being sent. */
+  reader: ReadableStreamDefaultReader<Uint8Array> | null;
+}
+
+const ENTRY = new URL("./edge-thread.ts", import.meta.url);
+
+function spawn(data: EdgeWorkerData): Promise<Worker> {
+  const worker = new Worker(ENTRY, { workerData: data });
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: FromWorker) => {
+      if (m.type === "ready") {
+        worker.off("message", onMessage);
+        resolve(worker);
+      } else if (m.type === "start-failed") reject(new Error(`edge thread failed to start: ${m.message}`));
+    };
+    worker.on("message", onMessage);
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`edge thread exited with ${code} while starting`)));
+  });
+}
+
+export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread> {
+  const open = new Map<number, Open>();
+  let nextId = 1;
+  let closing = false;
+  let current: Promise<Worker> = spawn(data).then(attach);
+
+  function attach(worker: Worker): Worker {
+    worker.on("message", (m: FromWorker) => {
+      if (m.type === "ready" || m.type === "start-failed") return;
+      const entry = open.get(m.id);
+      if (!entry) return;
+      if (m.type === "cancel") {
+        void entry.reader?.cancel().catch(() => {});
+        entry.reader = null;
+        return;
+      }
+      open.delete(m.id);
+      void entry.reader?.cancel().catch(() => {});
+      if (m.type === "failed") entry.reject(new Error(`edge thread: ${m.message}`));
+      else entry.resolve(new Response(m.body, { status: m.status, headers: m.headers }));
+    });
+    const fail = (reason: string) => {
+      for (const [id, entry] of open) {
+        open.delete(id);
+        void entry.reader?.cancel().catch(() => {});
+        entry.reject(new Error(reason));
+      }
+      // The next request starts a new thread (unless the server is shutting down).
+      if (!closing) current = spawn(data).then(attach);
+    };
+    worker.once("error", (err) => fail(`edge thread crashed: ${err.message}`));
+    worker.once("exit", (code) => fail(`edge thread exited with ${code}`));
+    return worker;
+  }
+
+  // Fail start-up loudly: the caller decides whether to fall back to running the edge in-process.
+  await current;
+
+  async function sendBody(worker: Worker, id: number, body: ReadableStream<Uint8Array>): Promise<void> {
+    const reader = body.getReader();
+    const entry = open.get(id);
+    if (!entry) return void reader.cancel().catch(() => {});
+    entry.reader = reader;
+    const send = (m: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(m, transfer);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (open.get(id)?.reader !== reader) return; // answered or cancelled meanwhile
+        if (done) return send({ type: "end", id });
+        // A chunk may be a view into a larger (pooled) buffer: copy it, then move the copy.
+        const chunk = value.slice();
+        send({ type: "body", id, chunk }, [chunk.buffer as ArrayBuffer]);
+      }
+    } catch (err) {
+      if (open.has(id)) send({ type: "abort", id, reason: (err as Error).message || "request body failed" });
+    }
+  }
+
+  const fetch: EdgeFetch = async (request) => {
+    const worker = await current;
+    const id = nextId++;
+    return new Promise<Response>((resolve, reject) => {
+      open.set(id, { resolve, reject, reader: null });
+      const message: ToWorker = {
+        type: "request",
+        id,
+        url: request.url,
+        method: request.method,
+        headers: [...request.headers],
+        hasBody: request.body !== null,
+      };
+      worker.postMessage(message);
+      request.signal.addEventListener(
+        "abort",
+        () => {
+          const entry = open.get(id);
+          if (!entry) return;
+          open.delete(id);
+          void entry.reader?.cancel().catch(() => {});
+          worker.postMessage({ type: "abort", id, reason: "request aborted" } satisfies ToWorker);
+          entry.reject(new Error("request aborted"));
+        },
+        { once: true },
+      );
+      if (request.body) void sendBody(worker, id, request.body);
+    });
+  };
+
+  return {
+    fetch,
+    async close() {
+      closing = true;
+      const worker = await current.catch(() => null);
+      if (!worker) return;
+      const exited = new Promise<void>((r) => worker.once("exit", () => r()));
+      worker.postMessage({ type: "close" } satisfies ToWorker);
+      const timer = setTimeout(() => void worker.terminate(), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

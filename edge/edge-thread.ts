@@ -1,0 +1,86 @@
+/**
+ * The embedded edge on its own thread: `mxedge serve` runs SMTP/IMAP on the main thread and hands the
+ * relay API (recipient checks, AUTH, message ingest) to this worker, so parsing, authentication, rules
+ * and SQLite commits use the second core. It opens the same SQLite file (WAL: one writer at a time,
+ * readers never blocked) with the same options the main thread would use.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { EdgeWorkerData, FromWorker, ToWorker } from "./edge-thread-protocol.ts";
+import { embeddedEdgeOptions, openEmbeddedEdge } from "./embedded.ts";
+
+const port = parentPort;
+if (!port) throw new Error("edge/edge-thread.ts runs as a worker thread");
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+const data = workerData as EdgeWorkerData;
+let edge: Awaited<ReturnType<typeof openEmbeddedEdge>>;
+try {
+  edge = await openEmbeddedEdge(embeddedEdgeOptions(data.config, data.dataDir, data));
+} catch (err) {
+  post({ type: "start-failed", message: (err as Error).message });
+  process.exit(1);
+}
+
+/** Request bodies still arriving from the main thread. */
+const bodies = new Map<number, ReadableStreamDefaultController<Uint8Array>>();
+
+async function exchange(id: number, request: Request): Promise<void> {
+  try {
+    const response = await edge.app.fetch(request);
+    const body = new Uint8Array(await response.arrayBuffer());
+    if (bodies.has(id)) {
+      // Answered before reading the whole body (a refusal): the main thread can stop sending.
+      bodies.delete(id);
+      post({ type: "cancel", id });
+    }
+    post({ type: "response", id, status: response.status, headers: [...response.headers], body }, [
+      body.buffer as ArrayBuffer,
+    ]);
+  } catch (err) {
+    bodies.delete(id);
+    post({ type: "failed", id, message: (err as Error).message });
+  }
+}
+
+port.on("message", (m: ToWorker) => {
+  switch (m.type) {
+    case "request": {
+      let body: ReadableStream<Uint8Array> | null = null;
+      if (m.hasBody) {
+        body = new ReadableStream<Uint8Array>({
+          start: (controller) => {
+            bodies.set(m.id, controller);
+          },
+          cancel: () => {
+            if (bodies.delete(m.id)) post({ type: "cancel", id: m.id });
+          },
+        });
+      }
+      const request = new Request(m.url, {
+        method: m.method,
+        headers: m.headers,
+        body,
+        ...(body ? { duplex: "half" } : {}),
+      } as RequestInit);
+      void exchange(m.id, request);
+      return;
+    }
+    case "body":
+      bodies.get(m.id)?.enqueue(m.chunk);
+      return;
+    case "end":
+      bodies.get(m.id)?.close();
+      bodies.delete(m.id);
+      return;
+    case "abort":
+      bodies.get(m.id)?.error(new Error(m.reason));
+      bodies.delete(m.id);
+      return;
+    case "close":
+      // Commits what the group commit still holds, then lets the thread end.
+      edge.close();
+      port.close();
+      return;
+  }
+});
+post({ type: "ready" });

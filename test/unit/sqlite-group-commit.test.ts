@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { openSqlite, type SqliteHandle } from "../../edge/sqlite.ts";
+
+const ins = (k: string, v: number) => ({
+  sql: "insert into t (k, v) values (?, ?)",
+  params: [k, v],
+  method: "run" as const,
+});
+
+describe("node:sqlite group commit", () => {
+  let handle: SqliteHandle;
+  let dir: string;
+  afterEach(() => {
+    handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const open = () => {
+    dir = mkdtempSync(join(tmpdir(), "mxedge-gc-"));
+    handle = openSqlite(join(dir, "t.db"));
+    handle.database.exec("create table t (k text primary key, v integer)");
+    return handle;
+  };
+
+  it("commits concurrent batches together, each still all-or-nothing on its own", async () => {
+    const { driver, database } = open();
+    let commits = 0;
+    const exec = database.exec.bind(database);
+    database.exec = (sql: string) => {
+      if (sql === "COMMIT") commits++;
+      return exec(sql);
+    };
+    const a = driver.batch([ins("a", 1), ins("a2", 1)]);
+    // Fails on its second statement: its first must be rolled back too, and only this caller sees it.
+    const b = driver.batch([ins("b", 2), ins("a", 2)]);
+    const c = driver.batch([ins("c", 3)]);
+    const settled = await Promise.allSettled([a, b, c]);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(commits).toBe(1);
+    const rows = database.prepare("select k, v from t order by k").all();
+    expect(rows).toEqual([
+      { k: "a", v: 1 },
+      { k: "a2", v: 1 },
+      { k: "c", v: 3 },
+    ]);
+  });
+
+  it("settles a batch only after its COMMIT, and later batches get their own commit", async () => {
+    const { driver, database } = open();
+    const order: string[] = [];
+    const exec = database.exec.bind(database);
+    database.exec = (sql: string) => {
+      if (sql === "COMMIT") order.push("commit");
+      return exec(sql);
+    };
+    await driver.batch([ins("x", 1)]).then(() => order.push("resolved x"));
+    await driver.batch([ins("y", 1)]).then(() => order.push("resolved y"));
+    expect(order).toEqual(["commit", "resolved x", "commit", "resolved y"]);
+  });
+
+  it("close() commits what is still queued", async () => {
+    const { driver } = open();
+    const p = driver.batch([ins("z", 1)]);
+    const path = join(dir, "t.db");
+    handle.close();
+    await expect(p).resolves.toHaveLength(1);
+    handle = openSqlite(path);
+    expect(handle.database.prepare("select count(*) as n from t").get()).toEqual({ n: 1 });
+  });
+});
