@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { startEdgeThread } from "../edge/edge-thread-host.ts";
 import { embeddedEdgeOptions, openEmbeddedEdge } from "../edge/embedded.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
+import { RELAY_PATHS } from "../src/contract.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
 import { streamingFetch } from "./http-fetch.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
@@ -71,7 +72,7 @@ export async function serve(
       config.http.port,
     );
     const stopOutbox = await startOutbox(config, edge.store, http.port, relaySecret, log);
-    // SMTP ingest (recipient checks, AUTH, parse/authenticate/rules/store) runs on a second thread, so
+    // SMTP message ingest (parse, authenticate, rules, store) runs on a second thread, so
     // it does not compete with the SMTP sessions for one core. MXEDGE_EDGE_THREAD=0 keeps it in-process.
     const thread =
       env.MXEDGE_EDGE_THREAD === "0"
@@ -80,7 +81,11 @@ export async function serve(
             log.error("edge.thread.failed", { reason: err.message });
             return null;
           });
-    relayFetch = thread?.fetch ?? null;
+    // Only message ingest crosses threads: RCPT and AUTH checks are cheap, and answering them here
+    // leaves the thread's core to parsing, authentication and commits.
+    relayFetch = thread
+      ? (req) => (new URL(req.url).pathname === RELAY_PATHS.messages ? thread.fetch(req) : edgeFetch(req))
+      : null;
     closeEdge = async () => {
       stopOutbox();
       await thread?.close();

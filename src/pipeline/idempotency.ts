@@ -49,8 +49,16 @@ export async function idempotencyKeyFor(
 
 /** True when the header block (before the first empty line) has a non-empty Message-ID field. */
 export function hasMessageId(raw: Uint8Array): boolean {
-  const head = new TextDecoder("latin1").decode(raw.subarray(0, MAX_HEADER_SCAN));
-  const end = head.search(/\r?\n\r?\n/);
-  const block = end < 0 ? head : head.slice(0, end);
-  return /(?:^|\n)message-id[ \t]*:[ \t]*(?:\r?\n[ \t]+)?\S/i.test(block);
+  // Only the header block is decoded and searched (the body can be megabytes).
+  const head = new TextDecoder("latin1").decode(raw.subarray(0, headerEnd(raw, MAX_HEADER_SCAN)));
+  return /(?:^|\n)message-id[ \t]*:[ \t]*(?:\r?\n[ \t]+)?\S/i.test(head);
+}
+
+/** Where the header block ends: just past the LF before the empty line, or `limit`. */
+function headerEnd(raw: Uint8Array, limit: number): number {
+  for (let i = raw.indexOf(0x0a); i >= 0 && i < limit; i = raw.indexOf(0x0a, i + 1)) {
+    const next = raw[i + 1];
+    if (next === 0x0a || (next === 0x0d && raw[i + 2] === 0x0a)) return i + 1;
+  }
+  return Math.min(raw.length, limit);
 }

@@ -24,9 +24,12 @@ interface MimeNodeProto {
 }
 
 const enc = new TextEncoder();
+/** The pass-through decoder pushes a "\n" string after every line. */
+const NEWLINE = enc.encode("\n");
 
 function bytesOf(chunk: unknown): Uint8Array | null {
   if (chunk instanceof Uint8Array) return chunk;
+  if (chunk === "\n") return NEWLINE;
   if (typeof chunk === "string") return enc.encode(chunk);
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
   if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);

@@ -99,9 +99,8 @@ export class MessageStore {
    * so a crash leaves either all of it or none of it. UIDs and modseqs are taken inside the batch.
    */
   async ingest(input: IngestInput): Promise<IngestResult> {
-    const existing = await this.findByKey(input.idempotencyKey);
-    if (existing) return { id: existing, duplicate: true };
-
+    // No look-up first: the pipeline has just done it, and the unique index on the key decides anyway
+    // (a batch that loses to an earlier one with the same key is rolled back; see the catch below).
     const id = input.id;
     const chunks = splitChunks(input.raw);
     const db = this.#db;

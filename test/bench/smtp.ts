@@ -5,11 +5,16 @@
  * Reports msgs/s, p50/p99 from the end of DATA to the 250, peak RSS; then the ratio. Last, the relay's
  * RSS growth while it streams one 50 MiB message to the edge (must stay under 32 MiB).
  *
+ * Also prints CPU seconds per message of the server (mxedge: the serve process, all threads; Postfix: its
+ * master and all children), of the load generator, and how busy the whole machine was (other work on a
+ * shared machine shows up there).
+ *
  *   npm run bench:smtp -- [--senders 50] [--messages 5000] [--size 10240] [--no-postfix] [--no-big]
+ *                         [--no-thread]   (mxedge with the edge in the SMTP thread: MXEDGE_EDGE_THREAD=0)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cli, freePort, runtimeCommand } from "../e2e/harness.ts";
@@ -23,6 +28,7 @@ const { values } = parseArgs({
     size: { type: "string", default: "10240" },
     "no-postfix": { type: "boolean", default: false },
     "no-big": { type: "boolean", default: false },
+    "no-thread": { type: "boolean", default: false },
   },
 });
 const SENDERS = Number(values.senders);
@@ -31,6 +37,12 @@ const SIZE = Number(values.size);
 
 interface Result {
   name: string;
+  /** CPU seconds the server used during the load (all its threads/processes), when measured. */
+  serverCpu: number | null;
+  /** CPU seconds of this process (the load generator) during the load. */
+  loaderCpu: number;
+  /** Share of the machine's CPU time that was busy during the load (all processes, all cores). */
+  machineBusy: number;
   seconds: number;
   rate: number;
   p50: number;
@@ -88,6 +100,65 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 };
 
+const TICK = 100; // USER_HZ on Linux
+
+/** utime+stime (+ reaped children's) of one process, in seconds. */
+function processCpu(pid: number, withChildren = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields after the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
+    const own = Number(f[11]) + Number(f[12]);
+    return (withChildren ? own + Number(f[13]) + Number(f[14]) : own) / TICK;
+  } catch {
+    return 0;
+  }
+}
+
+/** A process and all its live descendants (CPU of exited ones is in their parents' children totals). */
+function treeCpu(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch {}
+  }
+  let total = 0;
+  const walk = (pid: number) => {
+    total += processCpu(pid, true);
+    for (const c of children.get(pid) ?? []) walk(c);
+  };
+  walk(root);
+  return total;
+}
+
+/** [busy, total] jiffies of the whole machine. */
+function machineTicks(): [number, number] {
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  return [total - idle, total];
+}
+
+/** Runs the load while measuring the server's CPU (`cpu()` gives its running total), ours and the machine's. */
+async function measured(port: number, to: string, cpu: () => number) {
+  const server0 = cpu();
+  const loader0 = process.cpuUsage();
+  const [busy0, total0] = machineTicks();
+  const r = await load(port, to);
+  const loader = process.cpuUsage(loader0);
+  const [busy1, total1] = machineTicks();
+  return {
+    ...r,
+    serverCpu: cpu() - server0,
+    loaderCpu: (loader.user + loader.system) / 1e6,
+    machineBusy: (busy1 - busy0) / Math.max(1, total1 - total0),
+  };
+}
+
 function procStatus(pid: number, field: "VmRSS" | "VmHWM"): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : 0;
@@ -133,7 +204,11 @@ async function startServe(dataDir: string, extraArgs: string[] = []) {
   for (const [k, v] of Object.entries(ports)) flags.push(`--${k}`, String(v));
   const { cmd, args } = runtimeCommand("node");
   const child = spawn(cmd, [...args, ...flags], {
-    env: { ...process.env, MXEDGE_LOG: "error" },
+    env: {
+      ...process.env,
+      MXEDGE_LOG: "error",
+      ...(values["no-thread"] ? { MXEDGE_EDGE_THREAD: "0" } : {}),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   await waitReady(child);
@@ -157,8 +232,13 @@ async function benchMxedge(): Promise<Result> {
     });
     const { child, ports } = await startServe(dataDir);
     try {
-      const r = await load(ports.smtp, "user@bench.test");
-      return summarize("mxedge (embedded, SQLite)", r, child.pid ? procStatus(child.pid, "VmHWM") : null);
+      const pid = child.pid ?? 0;
+      const r = await measured(ports.smtp, "user@bench.test", () => processCpu(pid));
+      return summarize(
+        `mxedge (embedded, SQLite${values["no-thread"] ? ", no edge thread" : ""})`,
+        r,
+        procStatus(pid, "VmHWM"),
+      );
     } finally {
       await stop(child);
     }
@@ -175,7 +255,8 @@ async function benchPostfix(): Promise<Result | null> {
   const port = await freePort();
   const pf = await startPostfix({ listen: port, maildirDomain: "bench.test" });
   try {
-    const r = await load(port, "user@bench.test");
+    const masterPid = Number(readFileSync(join(pf.dir, "queue", "pid", "master.pid"), "utf8").trim());
+    const r = await measured(port, "user@bench.test", () => treeCpu(masterPid));
     // Also wait for the Maildir deliveries, and report them separately (acceptance is what SMTP measures).
     const started = performance.now();
     const count = () => {
@@ -199,11 +280,21 @@ async function benchPostfix(): Promise<Result | null> {
 
 function summarize(
   name: string,
-  r: { seconds: number; latencies: number[]; failures: number },
+  r: {
+    seconds: number;
+    latencies: number[];
+    failures: number;
+    serverCpu: number | null;
+    loaderCpu: number;
+    machineBusy: number;
+  },
   peak: number | null,
 ): Result {
   return {
     name,
+    serverCpu: r.serverCpu,
+    loaderCpu: r.loaderCpu,
+    machineBusy: r.machineBusy,
     seconds: r.seconds,
     rate: (MESSAGES - r.failures) / r.seconds,
     p50: pct(r.latencies, 50),
@@ -217,6 +308,10 @@ function print(r: Result) {
   console.log(
     `${r.name.padEnd(28)} ${r.rate.toFixed(0).padStart(6)} msgs/s  ${r.seconds.toFixed(1)} s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  failures ${r.failures}` +
       (r.peakRssMiB !== null ? `  peak RSS ${r.peakRssMiB.toFixed(0)} MiB` : ""),
+  );
+  const perMsg = (s: number) => `${((s * 1000) / (MESSAGES - r.failures)).toFixed(2)} ms/msg`;
+  console.log(
+    `${"".padEnd(28)} server CPU ${r.serverCpu === null ? "n/a" : perMsg(r.serverCpu)}  load generator CPU ${perMsg(r.loaderCpu)}  machine busy ${(r.machineBusy * 100).toFixed(0)}% of ${cpus().length} cores`,
   );
 }
 
