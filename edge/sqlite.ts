@@ -2,9 +2,11 @@
  * The store on a local SQLite file through `node:sqlite` (Node ≥ 22.19 and Deno 2).
  * WAL with synchronous=FULL: a COMMIT is on disk before the relay is told the message is stored.
  */
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
+import { useSha256 } from "../src/sha256.ts";
 import type { SqlDriver, SqlResult, SqlStatement } from "../src/store/db.ts";
 import { applyMigrations, type Migration } from "../src/store/migrate.ts";
 
@@ -34,6 +36,9 @@ function toParam(value: unknown): SQLInputValue {
   if (value instanceof Date) return value.getTime();
   return JSON.stringify(value);
 }
+
+// The store on node:sqlite runs on Node or Deno: hash synchronously (see src/sha256.ts).
+useSha256((data) => createHash("sha256").update(data).digest());
 
 export function openSqlite(path: string, options: SqliteOptions = {}): SqliteHandle {
   const database = new DatabaseSync(path);

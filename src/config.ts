@@ -86,6 +86,15 @@ export const ConfigSchema = z.strictObject({
       bareNewlines: z.enum(["reject", "normalize"]).default("reject"),
       /** Longest SMTP command line in bytes (RFC 5321: 512; Postfix line_length_limit: 2048); longer gets 421. */
       maxCommandLineBytes: z.number().int().min(512).max(65_536).default(2048),
+      /**
+       * Longest line inside DATA in bytes, CRLF included (RFC 5321: 1000; Postfix accepts any length).
+       * Longer gets 554 5.6.0 and nothing is stored; 0 turns the check off. See relay/smtp/line-length.ts.
+       */
+      maxDataLineBytes: z
+        .number()
+        .int()
+        .refine((n) => n === 0 || (n >= 1000 && n <= 64 * 1024 * 1024), "0, or 1000 to 67108864")
+        .default(65_536),
       /** Idle time allowed while a command is expected (Postfix smtpd_timeout: 300 s), then 421. */
       commandTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
       /** Idle time allowed inside DATA, between two chunks of the message, then 421. */

@@ -17,6 +17,7 @@ import type { EdgeClient } from "../edge-client.ts";
 import type { Logger } from "../log.ts";
 import type { RelayMetrics } from "../metrics.ts";
 import { bridgeBody, type ChunkFilter } from "./body-stream.ts";
+import { LineLengthLimit, lineTooLong } from "./line-length.ts";
 import { buildTransaction } from "./transaction.ts";
 
 export interface DataContext {
@@ -25,6 +26,8 @@ export interface DataContext {
   metrics: RelayMetrics;
   listener: string;
   bareNewlines: BareNewlinePolicy;
+  /** Longest DATA line in octets, CRLF included; 0: no limit. */
+  maxLineBytes: number;
 }
 
 export type DataOutcome = { ok: true; reply: SmtpReply } | { ok: false; reply: SmtpReply };
@@ -48,10 +51,11 @@ export async function receiveData(
   // Per transaction; the edge replaces it with a content key when it can (src/pipeline/idempotency.ts).
   const key = `${session.id}.${session.transaction}.${randomUUID()}`;
   const filter = new LineEndingFilter(ctx.bareNewlines);
+  const lines = ctx.maxLineBytes > 0 ? new LineLengthLimit(ctx.maxLineBytes) : null;
   // Past the size limit smtp-server answers 552 whatever happens next, so the edge must not get a
   // complete body either (a remote edge may allow more): erroring the stream makes sure it stores nothing.
   const guard: ChunkFilter = {
-    push: (chunk) => (stream.sizeExceeded ? null : filter.push(chunk)),
+    push: (chunk) => (stream.sizeExceeded || (lines && !lines.check(chunk)) ? null : filter.push(chunk)),
     finish: () => (stream.sizeExceeded ? null : filter.finish()),
   };
   const bridged = bridgeBody(stream, guard);
@@ -88,6 +92,8 @@ export async function receiveData(
       reason: end.error.message,
     });
   if (stream.sizeExceeded) return done({ ok: false, reply: TOO_LARGE }, "smtp.data.too-large", "info");
+  if (lines?.exceeded)
+    return done({ ok: false, reply: lineTooLong(ctx.maxLineBytes) }, "smtp.data.line-too-long", "info");
   if (end.refused) return done({ ok: false, reply: BARE_NEWLINE }, "smtp.data.bare-newline", "info");
   if (!result.ok) {
     return done(

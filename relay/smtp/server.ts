@@ -213,7 +213,14 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
         }
         const restoreTimeout = dataTimeout(state.connection, limits);
         void receiveData(
-          { edge, log, metrics, listener: listener.name, bareNewlines: limits.bareNewlines },
+          {
+            edge,
+            log,
+            metrics,
+            listener: listener.name,
+            bareNewlines: limits.bareNewlines,
+            maxLineBytes: limits.maxDataLineBytes,
+          },
           state.info,
           session,
           stream,

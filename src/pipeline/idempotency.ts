@@ -24,6 +24,7 @@
  * session (a retry may come from another IP of the same sending cluster).
  */
 import type { Transaction } from "../contract.ts";
+import { sha256, toHex } from "../sha256.ts";
 
 const enc = new TextEncoder();
 /** Header blocks longer than this are not searched for Message-ID (the key falls back to the relay's). */
@@ -36,15 +37,12 @@ export async function idempotencyKeyFor(
 ): Promise<{ key: string; byContent: boolean }> {
   if (!hasMessageId(raw)) return { key: relayKey, byContent: false };
   // Two steps, so the message is hashed in place and never copied.
-  const body = new Uint8Array(await crypto.subtle.digest("SHA-256", raw as Uint8Array<ArrayBuffer>));
+  const body = await sha256(raw);
   const envelope = enc.encode(`${JSON.stringify([tx.mailFrom, [...tx.rcptTo].sort()])}\n`);
   const data = new Uint8Array(envelope.length + body.length);
   data.set(envelope, 0);
   data.set(body, envelope.length);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
-  return { key: `c1.${hex}`, byContent: true };
+  return { key: `c1.${toHex(await sha256(data))}`, byContent: true };
 }
 
 /** True when the header block (before the first empty line) has a non-empty Message-ID field. */

@@ -2,6 +2,7 @@
  * Message storage: one atomic batch per accepted transaction, idempotent per relay key.
  */
 import { asc, desc, eq, sql } from "drizzle-orm";
+import { sha256, toHex } from "../sha256.ts";
 import type { Db } from "./db.ts";
 import {
   BLOB_CHUNK_BYTES,
@@ -68,8 +69,7 @@ export interface MessageListing {
 }
 
 async function sha256Hex(data: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(await sha256(data));
 }
 
 export function splitChunks(raw: Uint8Array, size: number = BLOB_CHUNK_BYTES): Uint8Array[] {

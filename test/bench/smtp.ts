@@ -115,6 +115,20 @@ function processCpu(pid: number, withChildren = false): number {
   }
 }
 
+/** CPU seconds per thread of one process, keyed "tid name". */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(`${tid} ${name}`, (Number(f[11]) + Number(f[12])) / TICK);
+    }
+  } catch {}
+  return out;
+}
+
 /** A process and all its live descendants (CPU of exited ones is in their parents' children totals). */
 function treeCpu(root: number): number {
   const children = new Map<number, number[]>();
@@ -233,7 +247,16 @@ async function benchMxedge(): Promise<Result> {
     const { child, ports } = await startServe(dataDir);
     try {
       const pid = child.pid ?? 0;
+      const threads0 = threadCpu(pid);
       const r = await measured(ports.smtp, "user@bench.test", () => processCpu(pid));
+      const busiest = [...threadCpu(pid)]
+        .map(([k, v]) => [k.replace(/^\d+ /, ""), v - (threads0.get(k) ?? 0)] as const)
+        .filter(([, v]) => v >= 0.05)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v.toFixed(1)} s`);
+      console.log(
+        `mxedge threads' CPU during the load: ${busiest.join(", ")} (of ${r.seconds.toFixed(1)} s)`,
+      );
       return summarize(
         `mxedge (embedded, SQLite${values["no-thread"] ? ", no edge thread" : ""})`,
         r,

@@ -16,6 +16,7 @@ maxErrors = 5
 authFailureDelayMs = 150
 maxAuthFailures = 3
 messagesPerMinutePerIp = 40
+maxDataLineBytes = 1000
 `;
 
 let mx: RunningMxedge;
@@ -58,6 +59,24 @@ describe("limits", () => {
     expect((await c.reply())?.code).toBe(552);
     c.close();
     expect((await listMessages(mx)).length).toBe(before);
+  });
+
+  it("takes a 1000-octet DATA line, refuses a 1001-octet one with 554 5.6.0 and stores nothing", async () => {
+    const before = (await listMessages(mx)).length;
+    const c = await openSession(mx.ports.smtp);
+    const send = async (line: string) => {
+      c.write(`MAIL FROM:<a@sender.test>\r\nRCPT TO:<${USER}>\r\nDATA\r\n`);
+      for (const code of [250, 250, 354]) expect((await c.reply())?.code).toBe(code);
+      c.write(`Subject: lines\r\n\r\nshort\r\n${line}\r\nafter\r\n.\r\n`);
+      return c.reply();
+    };
+    expect((await send("x".repeat(998)))?.code).toBe(250); // 998 + CRLF = 1000 octets
+    const refused = await send("x".repeat(999));
+    expect(refused?.code).toBe(554);
+    expect(refused?.text).toMatch(/5\.6\.0 .*longer than 1000 octets/);
+    expect((await c.command("NOOP"))?.code).toBe(250); // the session goes on
+    c.close();
+    expect((await listMessages(mx)).length).toBe(before + 1);
   });
 
   it("closes a 10 KiB command line with 421", async () => {

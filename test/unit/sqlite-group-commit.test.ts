@@ -70,3 +70,16 @@ describe("node:sqlite group commit", () => {
     expect(handle.database.prepare("select count(*) as n from t").get()).toEqual({ n: 1 });
   });
 });
+
+describe("SHA-256 on node:sqlite hosts", () => {
+  it("the synchronous hash edge/sqlite.ts installs gives WebCrypto's digest", async () => {
+    const { sha256, toHex } = await import("../../src/sha256.ts");
+    await import("../../edge/sqlite.ts");
+    const data = new TextEncoder().encode("abc".repeat(5000));
+    const web = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+    expect(toHex(await sha256(data))).toBe(toHex(web));
+    expect(toHex(await sha256(new TextEncoder().encode("abc")))).toBe(
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+  });
+});
