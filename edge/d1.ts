@@ -25,8 +25,12 @@ function prepare(d1: D1Database, { sql, params }: SqlStatement): D1PreparedState
   return d1.prepare(sql).bind(...params.map(bindParam));
 }
 
+/** Blob bytes per D1 call (see SqlDriver.maxBatchBytes): two 512 KiB chunks. */
+export const D1_MAX_BATCH_BYTES = 1024 * 1024;
+
 export function d1Driver(d1: D1Database): SqlDriver {
   return {
+    maxBatchBytes: D1_MAX_BATCH_BYTES,
     async query(statement): Promise<SqlResult> {
       if (statement.method === "run") {
         await prepare(d1, statement).run();

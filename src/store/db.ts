@@ -22,6 +22,13 @@ export interface SqlResult {
 export interface SqlDriver {
   query(statement: SqlStatement): Promise<SqlResult>;
   batch(statements: SqlStatement[]): Promise<SqlResult[]>;
+  /**
+   * The most bound blob bytes one call should carry; larger writes are split over several calls.
+   * D1's binding turns every bound byte into a JSON number inside the Worker (an Array of numbers,
+   * then one JSON string for the whole batch), so a 25 MiB message in one batch would need several
+   * times the 128 MB a Worker may use. Absent: no limit (node:sqlite binds bytes in place).
+   */
+  maxBatchBytes?: number;
 }
 
 export type Db = SqliteRemoteDatabase<typeof schema>;

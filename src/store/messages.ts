@@ -81,8 +81,11 @@ export function splitChunks(raw: Uint8Array, size: number = BLOB_CHUNK_BYTES): U
 
 export class MessageStore {
   readonly #db: Db;
-  constructor(db: Db) {
+  readonly #maxBatchBytes: number;
+  /** `maxBatchBytes`: the driver's limit on blob bytes per call (see SqlDriver). */
+  constructor(db: Db, maxBatchBytes = Number.POSITIVE_INFINITY) {
     this.#db = db;
+    this.#maxBatchBytes = maxBatchBytes;
   }
 
   async findByKey(idempotencyKey: string): Promise<string | null> {
@@ -104,14 +107,14 @@ export class MessageStore {
     const id = input.id;
     const chunks = splitChunks(input.raw);
     const db = this.#db;
-    const statements = [
-      db.insert(blobs).values({
-        id,
-        size: input.raw.length,
-        sha256: await sha256Hex(input.raw),
-        chunkCount: chunks.length,
-      }),
-      ...chunks.map((data, seq) => db.insert(blobChunks).values({ blobId: id, seq, data })),
+    const blob = db.insert(blobs).values({
+      id,
+      size: input.raw.length,
+      sha256: await sha256Hex(input.raw),
+      chunkCount: chunks.length,
+    });
+    const chunkRows = chunks.map((data, seq) => db.insert(blobChunks).values({ blobId: id, seq, data }));
+    const records = [
       db.insert(ingests).values({
         id,
         idempotencyKey: input.idempotencyKey,
@@ -145,10 +148,32 @@ export class MessageStore {
               .values(webhookDeliveryRows(id, input.webhookEndpointIds, input.receivedAt)),
           ]
         : []),
-    ] as const;
+    ];
+    type Batch = Parameters<Db["batch"]>[0];
+    // Small enough for one call: everything in one atomic batch.
+    // Too big for the driver (D1): the blob and its chunks go first, in calls of at most
+    // maxBatchBytes; then the transaction record and the mailbox rows in one atomic batch. Until that
+    // last batch commits, the blob is referenced by nothing (invisible); if it fails, the blob is deleted.
+    const split = input.raw.length > this.#maxBatchBytes;
+    let preWritten = false;
     try {
-      await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
+      if (!split) {
+        await db.batch([blob, ...chunkRows, ...records] as unknown as Batch);
+      } else {
+        const perCall = Math.max(1, Math.floor(this.#maxBatchBytes / BLOB_CHUNK_BYTES));
+        await db.batch([blob, ...chunkRows.slice(0, perCall)] as unknown as Batch);
+        preWritten = true;
+        for (let i = perCall; i < chunkRows.length; i += perCall) {
+          await db.batch(chunkRows.slice(i, i + perCall) as unknown as Batch);
+        }
+        await db.batch(records as unknown as Batch);
+      }
     } catch (err) {
+      if (preWritten)
+        await db
+          .delete(blobs)
+          .where(eq(blobs.id, id))
+          .catch(() => {});
       // A concurrent retry with the same key won the race: the unique index rolled this batch back.
       const winner = await this.findByKey(input.idempotencyKey);
       if (winner) return { id: winner, duplicate: true };
