@@ -1,3 +1,4 @@
+import type { MailService } from "../src/admin/mail-service.ts";
 import type { Cidr } from "../src/net/cidr.ts";
 import type { PipelineDeps } from "../src/pipeline/pipeline.ts";
 
@@ -11,4 +12,8 @@ export interface EdgeContext extends PipelineDeps {
   urlSigningKey: string;
   /** CIDRs webhook targets may be in despite being private (admin API checks). */
   webhookAllow: Cidr[];
+  /** Host names and ports for DNS records, MTA-STS and client autoconfig. */
+  mailService: MailService;
+  /** Secret that encrypts DKIM private keys at rest; without it DKIM keys cannot be made or used. */
+  dkimSecret?: string;
 }

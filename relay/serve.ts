@@ -9,6 +9,7 @@ import { openEmbeddedEdge } from "../edge/embedded.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
 import { parseCidrList } from "../src/net/cidr.ts";
 import { compilePolicy } from "../src/rules/index.ts";
+import { adminEdgeOptions } from "./admin-options.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
 import { streamingFetch } from "./http-fetch.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
@@ -75,6 +76,7 @@ export async function serve(
       policy: compilePolicy(config),
       webhookAllow: parseCidrList(config.webhookAllow),
       publicUrl: config.publicUrl ?? `http://${config.http.host}:${config.http.port}`,
+      ...adminEdgeOptions(config, dataDir, env),
     });
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;
