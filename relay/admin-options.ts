@@ -4,13 +4,14 @@
  * secret (MXEDGE_DKIM_KEY, else <data>/dkim.key, made with mode 0600 on first use).
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type MailService, mailService } from "../src/admin/mail-service.ts";
 import type { Config } from "../src/config.ts";
 
 export function dkimSecret(dataDir: string, env: Record<string, string | undefined>): string {
   if (env.MXEDGE_DKIM_KEY) return env.MXEDGE_DKIM_KEY;
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, "dkim.key");
   if (existsSync(path)) return readFileSync(path, "utf8").trim();
   const secret = randomBytes(32).toString("base64url");

@@ -16,7 +16,6 @@ import { adminTransport } from "./cli/admin-transport.ts";
 import { ADMIN_NOUNS, ApiError, type CommandOptions, CommandUsageError, runCommand } from "./cli/commands.ts";
 import { ConfigError, type ConfigOverrides, loadConfig, PORT_OPTIONS } from "./config-load.ts";
 import { createLogger, levelFromEnv } from "./log.ts";
-import { serve } from "./serve.ts";
 
 const VERSION = "0.1.0";
 
@@ -132,6 +131,8 @@ async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
   const config = loadConfig(overrides(parsed.values), process.env);
   if (relayOnly && !config.edge.url) throw new UsageError("relay mode needs --edge URL (or MXEDGE_EDGE_URL)");
   const log = createLogger(levelFromEnv(process.env.MXEDGE_LOG));
+  // Loaded here, not at the top: admin commands start faster without the relay's listeners and the pipeline.
+  const { serve } = await import("./serve.ts");
   const server = await serve(config, process.env, log);
   out(
     `mxedge ${VERSION}: ${server.mode === "embedded" ? "edge + relay in one process" : `relay for ${config.edge.url}`}`,
@@ -187,6 +188,7 @@ async function runAdmin(parsed: Parsed): Promise<number> {
   try {
     const result = await runCommand(admin.transport, parsed.positionals, opts);
     process.stdout.write(result.stdout);
+    for (const line of result.stderr ?? []) process.stderr.write(`mxedge: ${line}\n`);
     return result.code;
   } finally {
     admin.close();

@@ -6,8 +6,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { resolverFromConfig } from "../../edge/dns-config.ts";
-import { openEmbeddedEdge } from "../../edge/embedded.ts";
 import type { Config } from "../../src/config.ts";
 import { adminEdgeOptions } from "../admin-options.ts";
 import { CommandUsageError } from "./commands.ts";
@@ -38,6 +36,9 @@ export async function adminTransport(
     const token = adminToken(values, env);
     return { transport: fetchTransport(config.edge.url, token, (req) => fetch(req)), close() {} };
   }
+  // The edge (pipeline, mailauth, SQLite) is loaded only when it runs in this process.
+  const { resolverFromConfig } = await import("../../edge/dns-config.ts");
+  const { openEmbeddedEdge } = await import("../../edge/embedded.ts");
   const dataDir = resolve(config.dataDir);
   // A token that exists only for this process: the in-process edge checks it like any other.
   const token = randomBytes(24).toString("base64url");

@@ -27,15 +27,17 @@ export interface CommandOptions {
 export interface CommandOutput {
   /** Text for stdout (with trailing newline), or raw bytes (messages raw). */
   stdout: string | Uint8Array;
+  /** Problems found along the way (import lines refused), each line prefixed by the CLI. */
+  stderr?: string[];
   /** Exit status: 0, or 1 when the command ran but found problems (dns check, import). */
   code: number;
 }
 
 function errorLines(res: ApiResponse): string[] {
+  if (res.status === 401) return ["unauthorized: wrong or missing admin token"];
   const body = res.json as { error?: string; issues?: Array<{ path: string; message: string }> } | null;
   if (body?.issues && body.issues.length > 0) return body.issues.map((i) => `${i.path}: ${i.message}`);
   if (body?.error) return [body.error];
-  if (res.status === 401) return ["unauthorized: wrong or missing admin token"];
   return [`the edge answered HTTP ${res.status}`];
 }
 
@@ -203,12 +205,13 @@ const COMMANDS: Record<string, Handler> = {
     };
     const code = r.errors.length > 0 ? 1 : 0;
     if (o.json) return { stdout: jsonOut(r), code };
-    const out = [
-      ...r.imported.map((u) => `line ${u.line}: imported ${u.login}`),
-      ...r.errors.map((e) => `line ${e.line}: ${e.message}`),
-    ];
+    const out = r.imported.map((u) => `line ${u.line}: imported ${u.login}`);
     out.push(`${r.imported.length} imported, ${r.errors.length} refused`);
-    return { stdout: `${out.join("\n")}\n`, code };
+    return {
+      stdout: `${out.join("\n")}\n`,
+      stderr: r.errors.map((e) => `line ${e.line}: ${e.message}`),
+      code,
+    };
   },
 
   async "alias add"(api, [address, ...targets], o) {

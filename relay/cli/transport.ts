@@ -21,13 +21,20 @@ export function fetchTransport(
   return async (method, path, body) => {
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetcher(
-      new Request(new URL(path, base), {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
-    );
+    const request = new Request(new URL(path, base), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let res: Response;
+    try {
+      res = await fetcher(request);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(
+        `cannot reach the edge at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+      );
+    }
     const bytes = new Uint8Array(await res.arrayBuffer());
     const contentType = res.headers.get("content-type") ?? "";
     let json: unknown = null;
