@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Config } from "../../src/config.ts";
+import { parseCidrList } from "../../src/net/cidr.ts";
 import { adminEdgeOptions } from "../admin-options.ts";
 import { CommandUsageError } from "./commands.ts";
 import { type AdminTransport, fetchTransport } from "./transport.ts";
@@ -53,6 +54,7 @@ export async function adminTransport(
       onTempError: config.auth.onTempError,
       enforceDmarc: config.auth.enforceDmarc,
     },
+    webhookAllow: parseCidrList(config.webhookAllow),
     publicUrl: config.publicUrl ?? `http://${config.http.host}:${config.http.port}`,
     ...adminEdgeOptions(config, dataDir, env),
   });

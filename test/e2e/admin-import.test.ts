@@ -112,4 +112,28 @@ describe.runIf(enabled)("Dovecot passwd-file import", () => {
     const after = hashes();
     for (const s of SCHEMES) expect(after[user(s)], s).toMatch(/^\$pbkdf2-sha256\$i=100000\$/);
   });
+
+  it("messages list, show and raw give the mail the imported users sent", async () => {
+    const list = await mx.cli(["messages", "list", "--json"]);
+    expect(list.code, list.stderr).toBe(0);
+    const messages = JSON.parse(list.stdout) as Array<{ id: string; subject: string; mailFrom: string }>;
+    expect(messages.map((m) => m.subject).sort()).toEqual(SCHEMES.map((s) => `import ${s}`).sort());
+    const first = messages.find((m) => m.subject === "import ARGON2ID");
+    expect(first?.mailFrom).toBe(user("ARGON2ID"));
+    const human = await mx.cli(["messages", "list"]);
+    expect(human.stdout.split("\n").filter(Boolean)).toHaveLength(4);
+    expect(human.stdout).toMatch(
+      new RegExp(
+        `^${first?.id} +\\S+ +argon2id@imp\\.test +argon2id@imp\\.test +\\d+B +import ARGON2ID$`,
+        "m",
+      ),
+    );
+    const show = await mx.cli(["messages", "show", first?.id ?? ""]);
+    expect(show.stdout).toMatch(/^subject {5}import ARGON2ID$/m);
+    expect(show.stdout).toMatch(/^mail from {3}argon2id@imp\.test$/m);
+    const raw = await mx.cli(["messages", "raw", first?.id ?? ""]);
+    expect(raw.code).toBe(0);
+    expect(raw.stdout).toMatch(/^Received: /);
+    expect(raw.stdout).toMatch(/\r\nSubject: import ARGON2ID\r\n[\s\S]*\r\n\r\nHello from smtplib\.\r\n$/);
+  });
 });

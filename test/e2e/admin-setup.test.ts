@@ -9,9 +9,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { dkimSign } from "mailauth";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openEmbeddedStore } from "../../edge/embedded.ts";
 import { DkimKeys } from "../../src/admin/dkim-store.ts";
@@ -180,6 +182,45 @@ describe.runIf(enabled)("setting up a domain: DKIM, DNS records, MTA-STS and cli
     expect(different.stdout).toMatch(
       / {2}expected {2}10 mx\.e2e\.test\n {2}found {5}10 mail\.elsewhere\.test/,
     );
+  });
+
+  it("webhook add and webhook test: a signed test delivery reaches the endpoint", async () => {
+    const received: Array<{ headers: Record<string, string>; body: string }> = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => {
+        body += d.toString();
+      });
+      req.on("end", () => {
+        received.push({ headers: req.headers as Record<string, string>, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const config = join(mx.dataDir, "webhooks.json");
+      writeFileSync(config, JSON.stringify({ webhookAllow: ["127.0.0.0/8"] }));
+      const added = await local([
+        "webhook",
+        "add",
+        "desk",
+        `http://127.0.0.1:${port}/hook`,
+        "--config",
+        config,
+      ]);
+      expect(added.code, added.stderr).toBe(0);
+      const secret = /signing secret \(Standard Webhooks\): (whsec_\S+)/.exec(added.stdout)?.[1] ?? "";
+      const tested = await local(["webhook", "test", "desk", "--config", config]);
+      expect(tested).toMatchObject({ code: 0, stdout: `desk: http://127.0.0.1:${port}/hook answered 204\n` });
+      expect(received).toHaveLength(1);
+      const payload = new Webhook(secret).verify(received[0]?.body ?? "", received[0]?.headers ?? {}) as {
+        subject?: string;
+      };
+      expect(JSON.stringify(payload)).toMatch(/mxedge webhook test/);
+    } finally {
+      server.close();
+    }
   });
 
   it("serves the MTA-STS policy by host name, with the mode and mx line", async () => {
