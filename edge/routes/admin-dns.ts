@@ -1,6 +1,6 @@
 /** Admin API: DKIM keys, the DNS records a domain needs, and the check of live DNS against them. */
 import { Hono } from "hono";
-import { DkimCreate } from "../../src/admin/api-schemas.ts";
+import { DkimCreate, DkimRotate } from "../../src/admin/api-schemas.ts";
 import { DkimKeys } from "../../src/admin/dkim-store.ts";
 import { checkRecords, expectedRecords, renderZone } from "../../src/admin/dns-records.ts";
 import { domainSettings } from "../../src/admin/domain-settings.ts";
@@ -28,7 +28,7 @@ export function adminDnsRoutes(ctx: EdgeContext): Hono {
     return c.json(await keys.generate(domain, body.data.algorithm, body.data.selector), 201);
   });
   app.post("/domains/:domain/dkim/rotate", async (c) => {
-    const body = await readBody(c, DkimCreate);
+    const body = await readBody(c, DkimRotate);
     if (!body.ok) return body.response;
     const domain = (await ctx.store.directory.getDomain(c.req.param("domain"))).name;
     return c.json(await keys.rotate(domain, body.data.algorithm, body.data.selector));

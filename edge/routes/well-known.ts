@@ -46,6 +46,8 @@ export function wellKnownRoutes(ctx: EdgeContext): Hono {
     let name: string | null = null;
     if (email) name = parseAddress(email)?.domain ?? null;
     else if (hostOf(c).startsWith("autoconfig.")) name = hostOf(c).slice("autoconfig.".length);
+    // https://<domain>/.well-known/autoconfig/… when the domain itself points at the edge.
+    else name = hostOf(c);
     const domain = name ? await domainNamed(name) : null;
     if (!domain) return notFound(c);
     return c.body(thunderbirdAutoconfig(domain.name, ctx.mailService), 200, {

@@ -268,18 +268,20 @@ const COMMANDS: Record<string, Handler> = {
   },
   async "dkim rotate"(api, [domain], o) {
     const body = { algorithm: o.values.algo, selector: o.values.selector };
-    const r = (
-      await call(
-        api,
-        "POST",
-        `/api/domains/${enc(need(domain, "dkim rotate <domain> [--algo rsa-2048|ed25519] [--selector s]"))}/dkim/rotate`,
-        body,
-      )
-    ).json as { key: DkimJson; retired: string[] };
+    const usage = "dkim rotate <domain> [--algo rsa-2048|ed25519] [--selector s]";
+    const r = (await call(api, "POST", `/api/domains/${enc(need(domain, usage))}/dkim/rotate`, body))
+      .json as {
+      keys: DkimJson[];
+      retired: string[];
+    };
     if (o.json) return ok(jsonOut(r));
-    return ok(
-      `new ${r.key.algorithm} DKIM key ${r.key.selector} for ${domain}; retired ${r.retired.join(", ")} (keep it published until mail signed with it has arrived, then: mxedge dkim rm ${domain} ${r.retired[0]})\npublish: ${r.key.name} TXT "${r.key.record}"\n`,
+    const out = r.keys.map(
+      (k) => `new ${k.algorithm} DKIM key ${k.selector} for ${domain}\npublish: ${k.name} TXT "${k.record}"`,
     );
+    out.push(
+      `retired ${r.retired.join(", ")}: keep them published until mail signed with them has arrived, then mxedge dkim rm ${domain} <selector>`,
+    );
+    return ok(`${out.join("\n")}\n`);
   },
   async "dkim list"(api, [domain], o) {
     const { keys } = (await call(api, "GET", `/api/domains/${enc(need(domain, "dkim list <domain>"))}/dkim`))

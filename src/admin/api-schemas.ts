@@ -72,6 +72,12 @@ export const DkimCreate = z.strictObject({
   algorithm: z.enum(DKIM_ALGORITHMS as ["rsa-2048", "ed25519"]).default("rsa-2048"),
 });
 
+/** Rotation: without an algorithm every active key is replaced (one new key per algorithm). */
+export const DkimRotate = z.strictObject({
+  selector: DkimCreate.shape.selector,
+  algorithm: z.enum(DKIM_ALGORITHMS as ["rsa-2048", "ed25519"]).optional(),
+});
+
 export const MessageListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),

@@ -87,25 +87,40 @@ export class DkimKeys {
     return this.#insert(d, algorithm, selector, existing);
   }
 
-  /** A new key of the same algorithm; the old one is retired but stays listed (and published) until removed. */
+  /**
+   * New keys replacing the active ones (of one algorithm, or all); the old ones are retired but stay
+   * listed (and published) until removed, so mail signed with them still verifies.
+   */
   async rotate(
     domain: string,
-    algorithm: DkimAlgorithm,
+    algorithm: DkimAlgorithm | undefined,
     selector?: string,
-  ): Promise<{ key: DkimKeyInfo; retired: string[] }> {
+  ): Promise<{ keys: DkimKeyInfo[]; retired: string[] }> {
     const d = await this.#domain(domain);
     const existing = await this.list(d.name);
-    const old = existing.filter((k) => k.active && k.algorithm === algorithm);
-    if (old.length === 0)
-      throw new StoreError("not-found", `${d.name} has no active ${algorithm} key to rotate`);
-    const key = await this.#insert(d, algorithm, selector, existing);
+    const old = existing.filter((k) => k.active && (algorithm === undefined || k.algorithm === algorithm));
+    if (old.length === 0) {
+      throw new StoreError("not-found", `${d.name} has no active ${algorithm ?? "DKIM"} key to rotate`);
+    }
+    const algorithms = [...new Set(old.map((k) => k.algorithm))];
+    if (selector !== undefined && algorithms.length > 1) {
+      throw new StoreError(
+        "invalid",
+        "a selector names one key: give the algorithm too when several keys are active",
+      );
+    }
+    const keys: DkimKeyInfo[] = [];
+    for (const alg of algorithms) {
+      const key = await this.#insert(d, alg, selector, [...existing, ...keys]);
+      keys.push(key);
+    }
     for (const k of old) {
       await this.#db
         .update(dkimKeys)
         .set({ active: false, retiredAt: this.#now() })
         .where(and(eq(dkimKeys.domainId, d.id), eq(dkimKeys.selector, k.selector)));
     }
-    return { key, retired: old.map((k) => k.selector) };
+    return { keys, retired: old.map((k) => k.selector) };
   }
 
   async remove(domain: string, selector: string): Promise<{ selector: string }> {

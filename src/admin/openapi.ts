@@ -4,6 +4,7 @@ import { WebhookConfigSchema } from "../webhooks/config.ts";
 import {
   AliasCreate,
   DkimCreate,
+  DkimRotate,
   DomainCreate,
   DomainUpdate,
   PasswordChange,

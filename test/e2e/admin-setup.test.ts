@@ -263,6 +263,8 @@ else:
     expect(viaHost.status).toBe(200);
     expect(viaHost.type).toMatch(/xml/);
     expect(viaAddress.body).toBe(viaHost.body);
+    const viaApex = await get(mx.ports.http, "setup.test", "/.well-known/autoconfig/mail/config-v1.1.xml");
+    expect(viaApex.body).toBe(viaHost.body);
     const tb = JSON.parse(await python(PARSE, ["xml", viaHost.body]));
     expect(tb).toEqual({
       id: "setup.test",
