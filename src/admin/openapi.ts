@@ -40,8 +40,8 @@ const ROUTES: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "
   },
   "/api/domains/{domain}/dkim/rotate": {
     post: {
-      summary: "Replace the active key of an algorithm; the old one is retired",
-      body: DkimCreate,
+      summary: "Replace the active key of an algorithm (without one: every active key); old keys are retired",
+      body: DkimRotate,
       params: ["domain"],
     },
   },
