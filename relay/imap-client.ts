@@ -96,8 +96,8 @@ export class ImapClient {
   changes(user: string, mailboxId: number, sinceModseq: number) {
     return this.#post("changes", { user, mailboxId, sinceModseq }, ChangesResponseSchema);
   }
-  fetch(user: string, mailboxId: number, uids: string, raw: boolean) {
-    return this.#post("fetch", { user, mailboxId, uids, raw }, FetchResponseSchema);
+  fetch(user: string, mailboxId: number, uids: string, raw: boolean, structure = false) {
+    return this.#post("fetch", { user, mailboxId, uids, raw, structure }, FetchResponseSchema);
   }
   store(
     user: string,

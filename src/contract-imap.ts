@@ -11,7 +11,7 @@
  *   status     { user, names }                         → MailboxStatus[]
  *   select     { user, name }                          → SelectResponse (state + every UID with flags)
  *   changes    { user, mailboxId, sinceModseq, knownUidNext } → ChangesResponse (IDLE/NOOP polling)
- *   fetch      { user, mailboxId, uids, raw }          → FetchRow[] (metadata, raw bytes as base64 when asked)
+ *   fetch      { user, mailboxId, uids, raw, structure? } → FetchRow[] (metadata; raw base64 and stored view when asked)
  *   store      { user, mailboxId, uids, op, flags, unchangedSince } → StoreResponse
  *   expunge    { user, mailboxId, uids | null }        → ExpungeResponse (only \Deleted messages go)
  *   append     { user, mailbox, flags, internalDate, raw } → AppendResponse
@@ -100,6 +100,8 @@ export const FetchRequestSchema = z.object({
   mailboxId: z.number().int(),
   uids: uidSet,
   raw: z.boolean(),
+  /** Also return each message's stored IMAP view (src/imap/structure.ts), when it has one. */
+  structure: z.boolean().optional(),
 });
 export const FetchRowSchema = z.object({
   uid: z.number().int(),
@@ -110,6 +112,8 @@ export const FetchRowSchema = z.object({
   blobId: z.string(),
   /** base64 of the message when asked for. */
   raw: z.string().nullable(),
+  /** The stored IMAP view as JSON, when asked for; null for blobs stored without one. */
+  structure: z.string().nullable().optional(),
 });
 export type FetchRow = z.infer<typeof FetchRowSchema>;
 export const FetchResponseSchema = z.object({ rows: z.array(FetchRowSchema) });

@@ -145,10 +145,13 @@ export function imapRoutes(ctx: EdgeContext): Hono {
     await mail.mailboxById(userId, b.mailboxId);
     const rows = await mail.meta(b.mailboxId, ranges(b.uids));
     const raws = b.raw ? await mail.blobs(rows.map((r) => r.blobId)) : new Map<string, Uint8Array>();
+    const views = b.structure ? await mail.structures(rows.map((r) => r.blobId)) : null;
     return {
       rows: rows.map((r): FetchRow => {
         const raw = raws.get(r.blobId);
-        return { ...r, raw: raw ? toBase64(raw) : null };
+        const row: FetchRow = { ...r, raw: raw ? toBase64(raw) : null };
+        if (views) row.structure = views.get(r.blobId) ?? null;
+        return row;
       }),
     };
   });

@@ -2,14 +2,13 @@
 import type { FetchRow } from "../../src/contract-imap.ts";
 import { fromBase64 } from "../../src/imap/base64.ts";
 import { decodedBody } from "../../src/imap/binary.ts";
-import { bodyStructure } from "../../src/imap/bodystructure.ts";
 import { formatDateTime } from "../../src/imap/dates.ts";
 import { encodeValue } from "../../src/imap/encode.ts";
-import { envelope } from "../../src/imap/envelope.ts";
-import { type MimePart, parseMime } from "../../src/imap/mime.ts";
+import { parseMime } from "../../src/imap/mime.ts";
 import { type Token, tokenText } from "../../src/imap/parser.ts";
 import { extractSection, locate, parseSection, partial, type SectionSpec } from "../../src/imap/section.ts";
 import { formatSet } from "../../src/imap/sequence.ts";
+import { loadStructure, type MessageView, viewFromMime } from "../../src/imap/structure.ts";
 import { bad, type Command, no, ok, type Result, type SessionContext } from "./context.ts";
 import { storeFailure } from "./mailboxes.ts";
 import { resolveSet } from "./targets.ts";
@@ -121,7 +120,8 @@ export function parseItems(tokens: Token[]): Item[] | null {
   return out;
 }
 
-function needsRaw(items: Item[]): boolean {
+/** Items answered from the stored view alone (no body bytes). */
+function needsView(items: Item[]): boolean {
   return items.some(
     (i) =>
       i.k === "section" ||
@@ -130,6 +130,27 @@ function needsRaw(items: Item[]): boolean {
       i.k === "BODYSTRUCTURE" ||
       i.k === "BODY",
   );
+}
+
+/** Items that cut bytes out of the message. */
+function needsRaw(items: Item[]): boolean {
+  return items.some((i) => i.k === "section" || i.k === "binary");
+}
+
+/** Stored views for a slice of rows, in one store call (structure only, no bodies). */
+async function loadViews(
+  s: SessionContext,
+  mailboxId: number,
+  rows: FetchRow[],
+): Promise<Map<number, MessageView>> {
+  const out = new Map<number, MessageView>();
+  if (rows.length === 0) return out;
+  const res = await s.store.fetch(s.user, mailboxId, formatSet(rows.map((r) => r.uid)), false, true);
+  for (const r of res.rows) {
+    const v = loadStructure(r.structure, r.size);
+    if (v) out.set(r.uid, v);
+  }
+  return out;
 }
 
 /** Raw bytes for rows, from the LRU or the store in batches of at most RAW_BATCH_BYTES. */
@@ -228,6 +249,7 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
     }
   }
 
+  const wantView = needsView(items);
   const wantRaw = needsRaw(items);
   let unknownCte = false;
   const ordered = targets.filter((t) => byUid.has(t.uid));
@@ -243,16 +265,15 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
     const slice = ordered.slice(start, end);
     start = end;
     let raws = new Map<number, Uint8Array>();
-    if (wantRaw) {
-      try {
-        raws = await loadRaw(
-          s,
-          sel.id,
-          slice.map((t) => byUid.get(t.uid) as FetchRow),
-        );
-      } catch (err) {
-        return storeFailure(err, "FETCH");
-      }
+    let views = new Map<number, MessageView>();
+    const sliceRows = slice.map((t) => byUid.get(t.uid) as FetchRow);
+    try {
+      if (wantView) views = await loadViews(s, sel.id, sliceRows);
+      // Bodies only for byte items, or to compute the view of a blob stored without one.
+      const rawRows = wantRaw ? sliceRows : sliceRows.filter((r) => wantView && !views.has(r.uid));
+      if (rawRows.length > 0) raws = await loadRaw(s, sel.id, rawRows);
+    } catch (err) {
+      return storeFailure(err, "FETCH");
     }
     const chunks: Array<string | Uint8Array> = [];
     for (const t of slice) {
@@ -264,7 +285,8 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
         newlySeen.has(t.uid) && !items.some((i) => i.k === "FLAGS")
           ? [...items, { k: "FLAGS" as const }]
           : items;
-      let mime: MimePart | null = null;
+      const raw0 = raw ?? new Uint8Array(0);
+      const view = wantView ? (views.get(t.uid) ?? viewFromMime(raw0, parseMime(raw0))) : null;
       withFlags.forEach((item, idx) => {
         if (idx > 0) chunks.push(" ");
         switch (item.k) {
@@ -286,19 +308,13 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
           case "ENVELOPE":
           case "BODYSTRUCTURE":
           case "BODY": {
-            const bytes = raw ?? new Uint8Array(0);
-            mime ??= parseMime(bytes);
-            chunks.push(`${item.k} `);
-            const v =
-              item.k === "ENVELOPE"
-                ? envelope(mime.headers)
-                : bodyStructure(bytes, mime, item.k === "BODYSTRUCTURE");
-            encodeValue(v, chunks);
+            const v = view as MessageView;
+            chunks.push(`${item.k} `, item.k === "ENVELOPE" ? v.env : item.k === "BODY" ? v.body : v.bs);
             break;
           }
           case "binary": {
-            const bytes = raw ?? new Uint8Array(0);
-            mime ??= parseMime(bytes);
+            const bytes = raw0;
+            const mime = (view as MessageView).root;
             const part = item.path.length === 0 ? mime : locate(mime, item.path);
             const decoded = part && (part.type === "multipart" ? null : decodedBody(bytes, part));
             const name = `[${item.path.join(".")}]`;
@@ -315,9 +331,7 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
             break;
           }
           case "section": {
-            const bytes = raw ?? new Uint8Array(0);
-            mime ??= parseMime(bytes);
-            const full = extractSection(bytes, mime, item.spec) ?? new Uint8Array(0);
+            const full = extractSection(raw0, (view as MessageView).root, item.spec) ?? new Uint8Array(0);
             const cut = partial(full, item.origin, item.length);
             chunks.push(`${item.label}${item.origin !== null ? `<${item.origin}>` : ""} `);
             encodeValue({ literal: cut }, chunks);

@@ -31,7 +31,7 @@ const MAX_DEPTH = 50;
 
 export function decodeHeaderText(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     return latin1.decode(bytes);
   }
@@ -195,11 +195,14 @@ function parseEntity(
   return part;
 }
 
-/** Number of lines in a body, as IMAP reports them. */
+/** Number of lines in a body, as IMAP reports them: line breaks counted, as Dovecot does. */
 export function countLines(raw: Uint8Array, start: number, end: number): number {
   let n = 0;
-  for (let i = start; i < end; i++) if (raw[i] === 0x0a) n++;
-  if (end > start && raw[end - 1] !== 0x0a) n++;
+  let i = raw.indexOf(0x0a, start);
+  while (i >= 0 && i < end) {
+    n++;
+    i = raw.indexOf(0x0a, i + 1);
+  }
   return n;
 }
 

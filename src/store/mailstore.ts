@@ -6,6 +6,7 @@
 import { and, asc, eq, gt, gte, inArray, like, lte, sql } from "drizzle-orm";
 import { newId } from "../ids.ts";
 import { inRanges, type SeqRange } from "../imap/sequence.ts";
+import { structureJson } from "../imap/structure.ts";
 import { parseMessage, summarize } from "../pipeline/parse.ts";
 import type { Db } from "./db.ts";
 import { StoreError } from "./errors.ts";
@@ -242,6 +243,19 @@ export class MailStore {
     return rows.filter((r) => inRanges(ranges, r.uid));
   }
 
+  /** Stored IMAP views (src/imap/structure.ts) of several blobs; blobs without one are left out. */
+  async structures(ids: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const part of chunked([...new Set(ids)])) {
+      const rows = await this.#db
+        .select({ id: blobs.id, structure: blobs.structure })
+        .from(blobs)
+        .where(inArray(blobs.id, part));
+      for (const r of rows) if (r.structure) out.set(r.id, r.structure);
+    }
+    return out;
+  }
+
   /** Raw bytes of several blobs, few queries. */
   async blobs(ids: string[]): Promise<Map<string, Uint8Array>> {
     const unique = [...new Set(ids)];
@@ -386,9 +400,13 @@ export class MailStore {
     const summary = summarize(await parseMessage(raw));
     const db = this.#db;
     const results = await db.batch([
-      db
-        .insert(blobs)
-        .values({ id, size: raw.length, sha256: await sha256Hex(raw), chunkCount: chunks.length }),
+      db.insert(blobs).values({
+        id,
+        size: raw.length,
+        sha256: await sha256Hex(raw),
+        chunkCount: chunks.length,
+        structure: structureJson(raw),
+      }),
       ...chunks.map((data, seq) => db.insert(blobChunks).values({ blobId: id, seq, data })),
       db.insert(ingests).values({
         id,

@@ -166,7 +166,7 @@ describe.each(["node", "deno"] as const)("IMAP with Python imaplib (mxedge under
     const line = r.appendedFetch.join("");
     expect(line).toContain('INTERNALDATE " 1-Feb-2024 09:00:00 +0000"');
     expect(line).toContain(
-      'BODYSTRUCTURE (("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 15 1 NIL NIL NIL NIL)("APPLICATION" "OCTET-STREAM" ("NAME" "a.bin") NIL NIL "BASE64" 8 NIL ("ATTACHMENT" ("FILENAME" "a.bin")) NIL NIL) "MIXED" ("BOUNDARY" "XYZ") NIL NIL NIL)',
+      'BODYSTRUCTURE (("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 15 0 NIL NIL NIL NIL)("APPLICATION" "OCTET-STREAM" ("NAME" "a.bin") NIL NIL "BASE64" 8 NIL ("ATTACHMENT" ("FILENAME" "a.bin")) NIL NIL) "MIXED" ("BOUNDARY" "XYZ") NIL NIL NIL)',
     );
     const parts = r.appendedParts.map((p) => Buffer.from(p, "base64").toString("latin1"));
     expect(parts).toEqual([
