@@ -93,8 +93,8 @@ export class ImapClient {
   select(user: string, name: string) {
     return this.#post("select", { user, name }, SelectResponseSchema);
   }
-  changes(user: string, mailboxId: number, sinceModseq: number) {
-    return this.#post("changes", { user, mailboxId, sinceModseq }, ChangesResponseSchema);
+  changes(user: string, mailboxId: number, sinceModseq: number, vanished = false) {
+    return this.#post("changes", { user, mailboxId, sinceModseq, vanished }, ChangesResponseSchema);
   }
   fetch(user: string, mailboxId: number, uids: string, raw: boolean, structure = false) {
     return this.#post("fetch", { user, mailboxId, uids, raw, structure }, FetchResponseSchema);

@@ -10,7 +10,7 @@
  *   subscribe  { user, name, subscribed }              → { ok }
  *   status     { user, names }                         → MailboxStatus[]
  *   select     { user, name }                          → SelectResponse (state + every UID with flags)
- *   changes    { user, mailboxId, sinceModseq, knownUidNext } → ChangesResponse (IDLE/NOOP polling)
+ *   changes    { user, mailboxId, sinceModseq, vanished? } → ChangesResponse (IDLE/NOOP polling, QRESYNC)
  *   fetch      { user, mailboxId, uids, raw, structure? } → FetchRow[] (metadata; raw base64 and stored view when asked)
  *   store      { user, mailboxId, uids, op, flags, unchangedSince } → StoreResponse
  *   expunge    { user, mailboxId, uids | null }        → ExpungeResponse (only \Deleted messages go)
@@ -84,6 +84,8 @@ export const ChangesRequestSchema = z.object({
   user,
   mailboxId: z.number().int(),
   sinceModseq: z.number().int().nonnegative(),
+  /** QRESYNC: also list the UIDs expunged after sinceModseq. */
+  vanished: z.boolean().optional(),
 });
 export const ChangesResponseSchema = z.object({
   uidNext: z.number().int(),
@@ -92,6 +94,8 @@ export const ChangesResponseSchema = z.object({
   changed: z.array(MessageStateSchema),
   /** All UIDs now in the mailbox (only when highestModseq moved), as a set: expunges show up as gaps. */
   uids: uidSet.nullable(),
+  /** When asked: UIDs expunged after sinceModseq (from the store's tombstones). */
+  vanished: uidSet.optional(),
 });
 export type ChangesResponse = z.infer<typeof ChangesResponseSchema>;
 

@@ -138,6 +138,7 @@ export function imapRoutes(ctx: EdgeContext): Hono {
       changed: moved ? await mail.changedSince(box.id, b.sinceModseq) : [],
       uids: moved ? formatSet(await mail.uids(box.id)) : null,
     };
+    if (b.vanished) body.vanished = moved ? formatSet(await mail.vanished(box.id, b.sinceModseq)) : "";
     return body;
   });
 

@@ -12,6 +12,7 @@ const BASE_CAPS = [
   "UIDPLUS",
   "MOVE",
   "CONDSTORE",
+  "QRESYNC",
   "SPECIAL-USE",
   "LIST-EXTENDED",
   "LIST-STATUS",

@@ -29,6 +29,8 @@ export interface SessionContext {
   write(chunks: Array<string | Uint8Array>): Promise<void>;
   /** Polls the store for the selected mailbox's changes and reports them. */
   sync(allowExpunge: boolean): Promise<void>;
+  /** Reports removed messages: `* n EXPUNGE` each, or one `* VANISHED uids` under QRESYNC. */
+  expunged(seqs: number[], uids: number[]): void;
   /** Turns on CONDSTORE for the session (any CONDSTORE-aware command does so). */
   condstore(): void;
 }

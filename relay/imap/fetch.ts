@@ -7,7 +7,7 @@ import { encodeValue } from "../../src/imap/encode.ts";
 import { parseMime } from "../../src/imap/mime.ts";
 import { type Token, tokenText } from "../../src/imap/parser.ts";
 import { extractSection, locate, parseSection, partial, type SectionSpec } from "../../src/imap/section.ts";
-import { formatSet } from "../../src/imap/sequence.ts";
+import { expandSet, formatSet, inRanges, parseSequenceSet } from "../../src/imap/sequence.ts";
 import { loadStructure, type MessageView, viewFromMime } from "../../src/imap/structure.ts";
 import { bad, type Command, no, ok, type Result, type SessionContext } from "./context.ts";
 import { storeFailure } from "./mailboxes.ts";
@@ -197,6 +197,7 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
   const items = parseItems(itemTok.kind === "list" ? itemTok.items : [itemTok]);
   if (!items) return bad("Bad FETCH items");
   let changedSince: number | null = null;
+  let vanished = false;
   const mods = cmd.args[2];
   if (mods) {
     if (mods.kind !== "list") return bad("Bad FETCH modifiers");
@@ -206,8 +207,12 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
         changedSince = Number(tokenText(mods.items[i + 1]));
         if (!Number.isSafeInteger(changedSince)) return bad("Bad CHANGEDSINCE");
         i++;
-      } else return bad(`Unsupported FETCH modifier ${name}`);
+      } else if (name === "VANISHED") vanished = true;
+      else return bad(`Unsupported FETCH modifier ${name}`);
     }
+    // RFC 7162 §3.2.6: VANISHED only with UID FETCH, CHANGEDSINCE and QRESYNC enabled.
+    if (vanished && (!cmd.uid || changedSince === null || !s.enabled.has("QRESYNC")))
+      return bad("VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC");
     s.condstore();
   }
   if (cmd.uid && !items.some((i) => i.k === "UID")) items.unshift({ k: "UID" });
@@ -216,6 +221,16 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
   }
   const targets = resolveSet(sel, setText, cmd.uid);
   if (targets === null) return bad("Invalid sequence set");
+  if (vanished) {
+    const wanted = parseSequenceSet(setText, Math.max(sel.uidNext - 1, 1)) ?? [];
+    try {
+      const changes = await s.store.changes(s.user, sel.id, changedSince as number, true);
+      const gone = expandSet(changes.vanished ?? "").filter((u) => inRanges(wanted, u));
+      if (gone.length > 0) s.line(`* VANISHED (EARLIER) ${formatSet(gone)}`);
+    } catch (err) {
+      return storeFailure(err, "FETCH");
+    }
+  }
   if (targets.length === 0) return ok("FETCH completed");
   let rows: FetchRow[];
   try {

@@ -1,8 +1,9 @@
 /** Mailbox commands: NAMESPACE, LIST, LSUB, (UN)SUBSCRIBE, CREATE, DELETE, RENAME, STATUS, SELECT, EXAMINE. */
-import type { MailboxInfo, MailboxStatus } from "../../src/contract-imap.ts";
+import type { ChangesResponse, MailboxInfo, MailboxStatus } from "../../src/contract-imap.ts";
 import { astring } from "../../src/imap/encode.ts";
 import { decodeMutf7, encodeMutf7 } from "../../src/imap/mutf7.ts";
 import { type Token, tokenText } from "../../src/imap/parser.ts";
+import { expandSet, formatSet, inRanges, parseSequenceSet, type SeqRange } from "../../src/imap/sequence.ts";
 import { ImapStoreError } from "../imap-client.ts";
 import { bad, type Command, no, ok, type Result, type SessionContext } from "./context.ts";
 import { SelectedMailbox } from "./selected.ts";
@@ -198,14 +199,30 @@ export async function select(s: SessionContext, cmd: Command): Promise<Result> {
   const a = tokenText(cmd.args[0]);
   if (a === null) return bad(`${cmd.name} needs a mailbox name`);
   const params = cmd.args[1];
+  let qresync: { uidValidity: number; modseq: number; known: SeqRange[] | null } | null = null;
   if (params?.kind === "list") {
-    for (const p of params.items) {
+    for (let i = 0; i < params.items.length; i++) {
+      const p = params.items[i] as Token;
       const v = (tokenText(p) ?? "").toUpperCase();
       if (v === "CONDSTORE") s.condstore();
-      else if (p.kind !== "list") return bad(`Unsupported ${cmd.name} parameter ${v}`);
+      else if (v === "QRESYNC") {
+        // RFC 7162 §3.2.5: QRESYNC (uidvalidity modseq [known-uids [seq-match-data]]).
+        if (!s.enabled.has("QRESYNC")) return bad("QRESYNC is not enabled");
+        const q = params.items[++i];
+        if (q?.kind !== "list") return bad("Bad QRESYNC parameter");
+        const uidValidity = Number(tokenText(q.items[0]));
+        const modseq = Number(tokenText(q.items[1]));
+        const knownText = q.items[2] && q.items[2].kind !== "list" ? tokenText(q.items[2]) : null;
+        const known = knownText === null ? null : parseSequenceSet(knownText, 0xffffffff);
+        if (!(uidValidity > 0) || !(modseq > 0) || (knownText !== null && !known))
+          return bad("Bad QRESYNC parameter");
+        qresync = { uidValidity, modseq, known };
+      } else return bad(`Unsupported ${cmd.name} parameter ${v}`);
     }
   }
   const readOnly = cmd.name === "EXAMINE";
+  // RFC 7162 §3.2.11 / RFC 9051: the previous mailbox's end is announced before the new one's data.
+  if (s.selected) s.line("* OK [CLOSED] Previous mailbox closed");
   s.selected = null;
   let sel: SelectedMailbox;
   try {
@@ -221,12 +238,29 @@ export async function select(s: SessionContext, cmd: Command): Promise<Result> {
       : `* OK [PERMANENTFLAGS (${[...flags, "\\*"].join(" ")})] Flags permitted`,
   );
   s.line(`* ${sel.exists} EXISTS`);
-  s.line("* 0 RECENT");
+  if (!s.enabled.has("IMAP4rev2")) s.line("* 0 RECENT");
   const firstUnseen = sel.uids.findIndex((u) => !sel.state.get(u)?.flags.includes("\\Seen"));
   if (firstUnseen >= 0) s.line(`* OK [UNSEEN ${firstUnseen + 1}] First unseen`);
   s.line(`* OK [UIDVALIDITY ${sel.uidValidity}] UIDs valid`);
   s.line(`* OK [UIDNEXT ${sel.uidNext}] Predicted next UID`);
   s.line(`* OK [HIGHESTMODSEQ ${sel.highestModseq}] Highest`);
+  if (qresync && qresync.uidValidity === sel.uidValidity && qresync.modseq < sel.highestModseq) {
+    // What changed since the client's last sync: expunged UIDs it knew, then changed flags.
+    let changes: ChangesResponse;
+    try {
+      changes = await s.store.changes(s.user, sel.id, qresync.modseq, true);
+    } catch (err) {
+      return storeFailure(err, cmd.name);
+    }
+    const known = qresync.known;
+    const vanished = expandSet(changes.vanished ?? "").filter((u) => !known || inRanges(known, u));
+    if (vanished.length > 0) s.line(`* VANISHED (EARLIER) ${formatSet(vanished)}`);
+    for (const c of changes.changed) {
+      const seq = sel.seqOf(c.uid);
+      if (seq === 0 || c.modseq > sel.highestModseq) continue;
+      s.line(`* ${seq} FETCH (UID ${c.uid} FLAGS (${c.flags.join(" ")}) MODSEQ (${c.modseq}))`);
+    }
+  }
   s.selected = sel;
   return ok(`[${readOnly ? "READ-ONLY" : "READ-WRITE"}] ${cmd.name} completed`);
 }

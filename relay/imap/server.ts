@@ -25,6 +25,11 @@ export interface ImapEngineOptions {
   /** Bytes of message bodies kept in memory across sessions (default 64 MiB). */
   cacheBytes?: number;
   limits?: Partial<ImapLimitOptions>;
+  /**
+   * Embedded mode: subscribes to "the store just changed" from this process (deliveries, any
+   * session's writes), so idling clients hear of it at once rather than at the next poll.
+   */
+  onStoreChange?: (listener: () => void) => void;
 }
 
 export function createImapEngine(opts: ImapEngineOptions): ProtocolHandler {
@@ -32,6 +37,7 @@ export function createImapEngine(opts: ImapEngineOptions): ProtocolHandler {
   const sockets = new Set<Socket>();
   const limits = new ImapLimits(opts.limits);
   const watcher = new MailboxWatcher(opts.store, opts.idlePollMs ?? 2000, opts.log);
+  opts.onStoreChange?.(() => watcher.poke());
   return {
     handle(socket: Socket, info: ConnectionInfo) {
       sockets.add(socket);

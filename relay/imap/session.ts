@@ -7,6 +7,7 @@ import type { Socket } from "node:net";
 import type { SecureContext } from "node:tls";
 import type { ConnectionInfo } from "../../src/connection.ts";
 import { CommandParser, type ParserEvent, tokenText } from "../../src/imap/parser.ts";
+import { formatSet } from "../../src/imap/sequence.ts";
 import type { EdgeClient } from "../edge-client.ts";
 import type { ImapClient } from "../imap-client.ts";
 import type { Logger } from "../log.ts";
@@ -226,6 +227,12 @@ export class ImapSession implements SessionContext {
     this.enabled.add("CONDSTORE");
   }
 
+  expunged(seqs: number[], uids: number[]): void {
+    if (uids.length === 0) return;
+    if (this.enabled.has("QRESYNC")) this.line(`* VANISHED ${formatSet(uids)}`);
+    else for (const seq of seqs) this.line(`* ${seq} EXPUNGE`);
+  }
+
   sync(allowExpunge: boolean): Promise<void> {
     // One poll at a time; a concurrent caller waits for the running one and then polls again.
     const run = async () => {
@@ -234,7 +241,7 @@ export class ImapSession implements SessionContext {
       const changes = await this.store.changes(this.user, sel.id, sel.highestModseq);
       if (this.selected !== sel) return;
       const u = sel.apply(changes, allowExpunge);
-      for (const seq of u.expunged) this.line(`* ${seq} EXPUNGE`);
+      this.expunged(u.expunged, u.expungedUids);
       if (u.exists !== null) this.line(`* ${u.exists} EXISTS`);
       for (const f of u.flags) {
         const modseq = this.enabled.has("CONDSTORE") ? ` MODSEQ (${f.modseq})` : "";
@@ -398,9 +405,12 @@ export class ImapSession implements SessionContext {
     const done: string[] = [];
     for (const t of cmd.args) {
       const cap = (tokenText(t) ?? "").toUpperCase();
-      if (cap === "CONDSTORE" || cap === "UTF8=ACCEPT") {
-        this.enabled.add(cap);
-        done.push(cap);
+      if (cap === "CONDSTORE" || cap === "UTF8=ACCEPT" || cap === "QRESYNC" || cap === "IMAP4REV2") {
+        const name = cap === "IMAP4REV2" ? "IMAP4rev2" : cap;
+        if (!this.enabled.has(name)) done.push(name);
+        this.enabled.add(name);
+        // QRESYNC implies CONDSTORE (RFC 7162 §3.2.3).
+        if (cap === "QRESYNC") this.enabled.add("CONDSTORE");
       }
     }
     this.line(`* ENABLED${done.length ? ` ${done.join(" ")}` : ""}`);

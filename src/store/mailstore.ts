@@ -11,7 +11,7 @@ import { parseMessage, summarize } from "../pipeline/parse.ts";
 import type { Db } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { splitChunks } from "./messages.ts";
-import { blobChunks, blobs, ingests, mailboxes, messages, users } from "./schema.ts";
+import { blobChunks, blobs, expunged, ingests, mailboxes, messages, users } from "./schema.ts";
 
 export interface MailboxRow {
   id: number;
@@ -382,7 +382,34 @@ export class MailStore {
       ...chunked(uids).map((part) =>
         db.delete(messages).where(and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, part))),
       ),
+      ...this.#tombstones(mailboxId, uids),
     ] as unknown as BatchArg);
+  }
+
+  /**
+   * QRESYNC tombstones: each removed UID with the modseq of its removal (the mailbox's modseq after
+   * the increment earlier in the same batch), so VANISHED (EARLIER) can be answered later.
+   */
+  #tombstones(mailboxId: number, uids: number[]) {
+    const db = this.#db;
+    const modseq = sql`(select ${mailboxes.highestModseq} from ${mailboxes} where ${mailboxes.id} = ${mailboxId})`;
+    // Three bound parameters per row.
+    return chunked(uids, 30).map((part) =>
+      db
+        .insert(expunged)
+        .values(part.map((uid) => ({ mailboxId, uid, modseq })))
+        .onConflictDoNothing(),
+    );
+  }
+
+  /** UIDs removed from a mailbox after `sinceModseq`, ascending. */
+  async vanished(mailboxId: number, sinceModseq: number): Promise<number[]> {
+    const rows = await this.#db
+      .select({ uid: expunged.uid })
+      .from(expunged)
+      .where(and(eq(expunged.mailboxId, mailboxId), gt(expunged.modseq, sinceModseq)))
+      .orderBy(asc(expunged.uid));
+    return rows.map((r) => r.uid);
   }
 
   /** Stores a new message in one mailbox (APPEND), atomically; returns its UID. */
@@ -492,6 +519,10 @@ export class MailStore {
             .where(eq(mailboxes.id, mailboxId)),
           ...chunked(part.map((r) => r.uid)).map((uids) =>
             db.delete(messages).where(and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, uids))),
+          ),
+          ...this.#tombstones(
+            mailboxId,
+            part.map((r) => r.uid),
           ),
         );
       }

@@ -242,4 +242,49 @@ describe("IMAP session (in-process)", () => {
     );
     socket.destroy();
   });
+
+  it("resyncs with QRESYNC: VANISHED (EARLIER) at SELECT and UID FETCH, VANISHED for live expunges", async () => {
+    const a = await session();
+    const b = await session();
+    await a.cmd('LOGIN "bob@example.test" "long enough password"');
+    await b.cmd('LOGIN "bob@example.test" "long enough password"');
+    await a.cmd("CREATE Q");
+    for (let i = 1; i <= 5; i++) {
+      const msg = `Subject: q${i}\r\n\r\nq\r\n`;
+      await a.cmd(`APPEND Q {${msg.length}+}\r\n${msg}`);
+    }
+    expect(await a.cmd("SELECT Q (QRESYNC (1 1))")).toMatch(/BAD/);
+    expect(await a.cmd("ENABLE QRESYNC")).toMatch(/\* ENABLED QRESYNC/);
+    const first = await a.cmd("SELECT Q");
+    const validity = Number(/UIDVALIDITY (\d+)/.exec(first)?.[1]);
+    const modseq = Number(/HIGHESTMODSEQ (\d+)/.exec(first)?.[1]);
+    await a.cmd("UNSELECT");
+    // Another session changes a flag and expunges two messages while the client is away.
+    await b.cmd("SELECT Q");
+    await b.cmd("UID STORE 1 +FLAGS (\\Flagged)");
+    await b.cmd("UID STORE 2,4 +FLAGS (\\Deleted)");
+    await b.cmd("EXPUNGE");
+    const resync = await a.cmd(`SELECT Q (QRESYNC (${validity} ${modseq} 1:5))`);
+    expect(resync).toMatch(/\* 3 EXISTS/);
+    expect(resync).toMatch(/^\* VANISHED \(EARLIER\) 2,4\r\n/m);
+    expect(resync).toMatch(/^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)\r\n/m);
+    expect(resync).not.toMatch(/UID [35] FLAGS/);
+    // A stale UIDVALIDITY gets a plain SELECT, and a previous mailbox is announced closed.
+    const stale = await a.cmd(`SELECT Q (QRESYNC (${validity + 1} ${modseq}))`);
+    expect(stale).toMatch(/^\* OK \[CLOSED\]/m);
+    expect(stale).not.toMatch(/VANISHED/);
+    const fetched = await a.cmd(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`);
+    expect(fetched).toMatch(/^\* VANISHED \(EARLIER\) 2,4\r\n\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\) MODSEQ/m);
+    expect(await a.cmd(`FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`)).toMatch(/BAD/);
+    // Live expunges (own and others') arrive as VANISHED under QRESYNC.
+    await b.cmd("UID STORE 3 +FLAGS (\\Deleted)");
+    await b.cmd("EXPUNGE");
+    expect(await a.cmd("NOOP")).toMatch(/^\* VANISHED 3\r\n/m);
+    await a.cmd("UID STORE 5 +FLAGS (\\Deleted)");
+    const own = await a.cmd("EXPUNGE");
+    expect(own).toMatch(/^\* VANISHED 5\r\n/m);
+    expect(own).not.toMatch(/EXPUNGE\r\n/);
+    a.close();
+    b.close();
+  });
 });
