@@ -3,13 +3,15 @@
  * one user, Maildir storage under a temporary directory, plaintext IMAP on a loopback port.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 
 export interface Dovecot {
   port: number;
+  /** With `tls`: the self-signed certificate it serves (implicit TLS on `port`). */
+  certFile: string | null;
   user: string;
   password: string;
   /** The user's Maildir (INBOX). */
@@ -36,7 +38,7 @@ export function dovecotAvailable(): boolean {
   }
 }
 
-export async function startDovecot(opts: { maxConnections?: number } = {}): Promise<Dovecot> {
+export async function startDovecot(opts: { maxConnections?: number; tls?: boolean } = {}): Promise<Dovecot> {
   const dir = mkdtempSync(join(tmpdir(), "mxedge-dovecot-"));
   // Dovecot's auth and login processes run as its own users and must read the config and passwd-file.
   chmodSync(dir, 0o755);
@@ -49,6 +51,36 @@ export async function startDovecot(opts: { maxConnections?: number } = {}): Prom
   const maildir = join(mailRoot, user);
   for (const sub of ["cur", "new", "tmp"]) mkdirSync(join(maildir, sub), { recursive: true });
   writeFileSync(join(dir, "passwd"), `${user}:{PLAIN}${password}::::::\n`);
+  let certFile: string | null = null;
+  let ssl = "ssl = no";
+  let listener = `inet_listener imap {\n    address = 127.0.0.1\n    port = ${port}\n  }\n  inet_listener imaps {\n    port = 0\n  }`;
+  if (opts.tls) {
+    certFile = join(dir, "cert.pem");
+    const keyFile = join(dir, "key.pem");
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        keyFile,
+        "-out",
+        certFile,
+      ],
+      { stdio: "ignore" },
+    );
+    ssl = `ssl = yes\nssl_cert = <${certFile}\nssl_key = <${keyFile}`;
+    listener = `inet_listener imap {\n    port = 0\n  }\n  inet_listener imaps {\n    address = 127.0.0.1\n    port = ${port}\n    ssl = yes\n  }`;
+  }
   const owner = root ? "uid=nobody gid=nogroup" : `uid=${me.uid} gid=${me.gid}`;
   const internal = root
     ? ""
@@ -60,7 +92,7 @@ listen = 127.0.0.1
 base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
-ssl = no
+${ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain
 mail_location = maildir:${mailRoot}/%u
@@ -75,13 +107,7 @@ userdb {
 }
 service imap-login {
   chroot =
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${port}
-  }
-  inet_listener imaps {
-    port = 0
-  }
+  ${listener}
   process_limit = ${opts.maxConnections ?? 1000}
   client_limit = ${opts.maxConnections ?? 1000}
 }
@@ -120,6 +146,7 @@ protocol imap {
   let n = 0;
   return {
     port,
+    certFile,
     user,
     password,
     maildir,
@@ -139,13 +166,4 @@ protocol imap {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Messages currently in a Maildir (for checks). */
-export function maildirCount(maildir: string): number {
-  return ["cur", "new"].reduce(
-    (n, sub) =>
-      n + readdirSync(join(maildir, sub)).filter((f) => statSync(join(maildir, sub, f)).isFile()).length,
-    0,
-  );
 }
