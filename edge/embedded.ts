@@ -35,6 +35,7 @@ export async function openEmbeddedEdge(opts: {
   relaySecret: string;
   adminToken: string;
   maxMessageBytes: number;
+  quotaBytes?: number | null;
   auth?: AuthPolicy;
   policy?: PolicyConfig;
   webhookAllow?: Cidr[];
@@ -47,6 +48,7 @@ export async function openEmbeddedEdge(opts: {
     relaySecret: opts.relaySecret,
     adminToken: opts.adminToken,
     maxMessageBytes: opts.maxMessageBytes,
+    quotaBytes: opts.quotaBytes,
     auth: opts.auth,
     policy: opts.policy,
     webhookAllow: opts.webhookAllow,

@@ -14,6 +14,7 @@ import {
   MailboxInfoSchema,
   MailboxStatusSchema,
   OkResponseSchema,
+  QuotaResponseSchema,
   SelectResponseSchema,
   StoreResponseSchema,
   WatchResponseSchema,
@@ -114,6 +115,9 @@ export class ImapClient {
   }
   append(user: string, mailbox: string, flags: string[], internalDate: number | null, raw: string) {
     return this.#post("append", { user, mailbox, flags, internalDate, raw }, AppendResponseSchema);
+  }
+  quota(user: string) {
+    return this.#post("quota", { user }, QuotaResponseSchema);
   }
   watch(mailboxes: Array<{ user: string; mailboxId: number }>) {
     return this.#post("watch", { mailboxes }, WatchResponseSchema);

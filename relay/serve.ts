@@ -67,6 +67,7 @@ export async function serve(
       relaySecret,
       adminToken,
       maxMessageBytes: config.limits.maxMessageBytes,
+      quotaBytes: config.limits.quotaBytes,
       auth: config.auth.enabled
         ? {
             resolver: resolverFromConfig(config.dns),

@@ -17,9 +17,10 @@
  *   append     { user, mailbox, flags, internalDate, raw } → AppendResponse
  *   copy       { user, mailboxId, uids, to, move }     → CopyResponse
  *   watch      { mailboxes: [{ user, mailboxId }] }     → WatchResponse (one call for every idling session)
+ *   quota      { user }                                → QuotaResponse (STORAGE used and limit, bytes)
  *
  * UID lists travel as compact sequence sets ("1:500,502"). Failures: 404 { error: "nonexistent" },
- * 409 { error: "exists" | "modified" }, 400 { error: "bad request" | message }.
+ * 409 { error: "exists" | "modified" | "overquota" }, 400 { error: "bad request" | message }.
  */
 import { z } from "zod";
 
@@ -170,6 +171,13 @@ export const CopyResponseSchema = z.object({
   highestModseq: z.number().int(),
 });
 export type CopyResponse = z.infer<typeof CopyResponseSchema>;
+
+/** QUOTA (RFC 9208): one STORAGE root per user; limitBytes null when unlimited. */
+export const QuotaResponseSchema = z.object({
+  usedBytes: z.number().int(),
+  limitBytes: z.number().int().nullable(),
+});
+export type QuotaResponse = z.infer<typeof QuotaResponseSchema>;
 
 export const OkResponseSchema = z.object({ ok: z.literal(true) });
 export const ImapErrorSchema = z.object({ error: z.string() });

@@ -15,6 +15,7 @@ import {
   type MailboxInfo,
   type MailboxStatus,
   NameRequestSchema,
+  type QuotaResponse,
   RenameRequestSchema,
   type SelectResponse,
   StatusRequestSchema,
@@ -31,6 +32,9 @@ import { StoreError } from "../../src/store/errors.ts";
 import type { EdgeContext } from "../context.ts";
 
 const SYSTEM_FLAGS = new Set(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"]);
+
+/** APPEND beyond the user's QUOTA: 409 { error: "overquota" } (the relay answers NO [OVERQUOTA]). */
+class OverQuota extends Error {}
 
 function ranges(set: string) {
   return set === "" ? [] : (parseSequenceSet(set, 0) ?? []);
@@ -53,6 +57,7 @@ export function imapRoutes(ctx: EdgeContext): Hono {
         const userId = await mail.userId(parsed.data.user);
         return c.json((await fn(parsed.data, userId)) as object);
       } catch (err) {
+        if (err instanceof OverQuota) return c.json({ error: "overquota" }, 409);
         if (err instanceof StoreError) {
           const status = err.code === "not-found" ? 404 : err.code === "exists" ? 409 : 400;
           return c.json(
@@ -171,9 +176,18 @@ export function imapRoutes(ctx: EdgeContext): Hono {
     return body;
   });
 
+  const quota = async (userId: number): Promise<QuotaResponse> => {
+    const u = await mail.usage(userId);
+    return { usedBytes: u.usedBytes, limitBytes: u.quotaBytes ?? ctx.quotaBytes ?? null };
+  };
+
+  route("/quota", UserRequestSchema, async (_b, userId) => quota(userId));
+
   route("/append", AppendRequestSchema, async (b, userId) => {
     const raw = fromBase64(b.raw);
     if (raw.length > ctx.maxMessageBytes) throw new StoreError("invalid", "message too large");
+    const q = await quota(userId);
+    if (q.limitBytes !== null && q.usedBytes + raw.length > q.limitBytes) throw new OverQuota();
     const body: AppendResponse = await mail.append(userId, b.mailbox, raw, b.flags, b.internalDate);
     return body;
   });

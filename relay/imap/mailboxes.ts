@@ -12,13 +12,16 @@ export const DELIMITER = "/";
 export const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
 
 /** Client name → stored name (mUTF-7 decoded unless UTF8=ACCEPT; INBOX case-insensitive). */
+/** UTF-8 names: after ENABLE UTF8=ACCEPT or IMAP4rev2 (RFC 9051 drops modified UTF-7). */
+const utf8Names = (s: SessionContext) => s.enabled.has("UTF8=ACCEPT") || s.enabled.has("IMAP4rev2");
+
 export function inName(s: SessionContext, raw: string): string {
-  const name = s.enabled.has("UTF8=ACCEPT") ? raw : decodeMutf7(raw);
+  const name = utf8Names(s) ? raw : decodeMutf7(raw);
   return name.toUpperCase() === "INBOX" ? "INBOX" : name.replace(/\/+$/, "");
 }
 
 export function outName(s: SessionContext, name: string): string {
-  return astring(s.enabled.has("UTF8=ACCEPT") ? name : encodeMutf7(name));
+  return astring(utf8Names(s) ? name : encodeMutf7(name));
 }
 
 /** Maps store refusals to IMAP response codes. */
@@ -27,6 +30,7 @@ export function storeFailure(err: unknown, what: string): Result {
     if (err.code === "nonexistent") return no(`[NONEXISTENT] ${what}: no such mailbox`);
     if (err.code === "exists") return no(`[ALREADYEXISTS] ${what}: mailbox exists`);
     if (err.code === "invalid") return no(`[CANNOT] ${what} refused`);
+    if (err.code === "overquota") return no(`[OVERQUOTA] ${what}: storage quota exceeded`);
     return no(`[UNAVAILABLE] ${what} failed, try again later`);
   }
   throw err;
@@ -115,9 +119,7 @@ export async function list(s: SessionContext, cmd: Command): Promise<Result> {
     return storeFailure(err, "LIST");
   }
   const names = new Set(boxes.map((b) => b.name));
-  const regexes = patterns.map((p) =>
-    patternRegex(inName(s, ref), s.enabled.has("UTF8=ACCEPT") ? p : decodeMutf7(p)),
-  );
+  const regexes = patterns.map((p) => patternRegex(inName(s, ref), utf8Names(s) ? p : decodeMutf7(p)));
   const subscribedOnly = lsub || selection.has("SUBSCRIBED");
   const shown: MailboxInfo[] = [];
   for (const b of boxes) {
@@ -238,7 +240,9 @@ export async function select(s: SessionContext, cmd: Command): Promise<Result> {
       : `* OK [PERMANENTFLAGS (${[...flags, "\\*"].join(" ")})] Flags permitted`,
   );
   s.line(`* ${sel.exists} EXISTS`);
+  // IMAP4rev2 dropped RECENT and wants the mailbox's canonical name in a LIST (RFC 9051 §6.3.2).
   if (!s.enabled.has("IMAP4rev2")) s.line("* 0 RECENT");
+  else s.line(`* LIST () "${DELIMITER}" ${outName(s, sel.name)}`);
   const firstUnseen = sel.uids.findIndex((u) => !sel.state.get(u)?.flags.includes("\\Seen"));
   if (firstUnseen >= 0) s.line(`* OK [UNSEEN ${firstUnseen + 1}] First unseen`);
   s.line(`* OK [UIDVALIDITY ${sel.uidValidity}] UIDs valid`);

@@ -26,6 +26,8 @@ export class SelectedMailbox {
   uids: number[];
   readonly state = new Map<number, { flags: string[]; modseq: number }>();
   readonly keywords = new Set<string>();
+  /** SEARCHRES (RFC 5182): the UIDs of the last SEARCH ... RETURN (SAVE), which "$" names. */
+  saved: number[] = [];
   /** UIDs gone from the store that the client has not been told about yet. */
   readonly pendingExpunge = new Set<number>();
 

@@ -20,6 +20,7 @@ import { bad, type Command, no, ok, type Result, type SessionContext } from "./c
 import { fetch } from "./fetch.ts";
 import type { ImapLimits } from "./limits.ts";
 import { list, select, simple, status, storeFailure } from "./mailboxes.ts";
+import { quota } from "./quota.ts";
 import { search } from "./search.ts";
 import type { SelectedMailbox } from "./selected.ts";
 import { upgradeToTls } from "./tls-upgrade.ts";
@@ -353,6 +354,10 @@ export class ImapSession implements SessionContext {
         return append(this, cmd);
       case "IDLE":
         return this.#idle();
+      case "GETQUOTA":
+      case "GETQUOTAROOT":
+      case "SETQUOTA":
+        return quota(this, cmd);
     }
     if (!this.selected) return bad(`${cmd.name} needs a selected mailbox (or is unknown)`);
     switch (cmd.name) {

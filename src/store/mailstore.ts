@@ -153,6 +153,18 @@ export class MailStore {
     await this.#db.update(mailboxes).set({ subscribed }).where(eq(mailboxes.id, box.id));
   }
 
+  /** QUOTA: bytes stored in all of a user's mailboxes, and the user's own limit (null: the default). */
+  async usage(userId: number): Promise<{ usedBytes: number; quotaBytes: number | null }> {
+    const used = await this.#db
+      .select({ n: sql<number>`coalesce(sum(${messages.size}), 0)` })
+      .from(messages)
+      .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
+      .where(eq(mailboxes.userId, userId))
+      .get();
+    const user = await this.#db.select({ q: users.quotaBytes }).from(users).where(eq(users.id, userId)).get();
+    return { usedBytes: Number(used?.n ?? 0), quotaBytes: user?.q ?? null };
+  }
+
   /** Highest modseq of each mailbox, with its owner's login (for IDLE watchers). */
   async modseqs(ids: number[]): Promise<Array<{ id: number; login: string; highestModseq: number }>> {
     const out: Array<{ id: number; login: string; highestModseq: number }> = [];

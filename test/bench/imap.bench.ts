@@ -220,7 +220,11 @@ async function main() {
 
   const dovecot = await startDovecot({ tls: true, maxConnections: 100 });
   dovecot.deliver(messages, (i) => (i % 4 === 0 ? "S" : ""));
-  const mx = await startMxedge({ dataDir });
+  const prof = process.env.BENCH_IMAP_PROFILE_DIR;
+  const mx = await startMxedge({
+    dataDir,
+    env: prof ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${prof}` } : {},
+  });
   const targets: Target[] = [
     {
       name: "mxedge",

@@ -17,14 +17,21 @@ import { createStore } from "../../src/store/index.ts";
 let server: Server;
 let port = 0;
 let client: ImapClient;
+let db: { prepare(sql: string): { run(...args: unknown[]): unknown } };
 
 beforeAll(async () => {
   const handle = openSqlite(":memory:");
   await migrateSqlite(handle);
+  db = handle.database as never;
   const store = createStore(handle.driver);
   await store.directory.addDomain("example.test");
   await store.directory.addUser("bob@example.test", "long enough password");
-  const app = createEdgeApp({ store, relaySecret: "relay-secret", adminToken: "admin" });
+  const app = createEdgeApp({
+    store,
+    relaySecret: "relay-secret",
+    adminToken: "admin",
+    quotaBytes: 10 * 1024 * 1024,
+  });
   const opts = {
     fetch: async (r: Request) => app.fetch(r),
     baseUrl: "http://edge.test",
@@ -286,5 +293,41 @@ describe("IMAP session (in-process)", () => {
     expect(own).not.toMatch(/EXPUNGE\r\n/);
     a.close();
     b.close();
+  });
+
+  it("reports QUOTA (STORAGE) and refuses APPEND beyond it", async () => {
+    const s = await session();
+    await s.cmd('LOGIN "bob@example.test" "long enough password"');
+    expect(await s.cmd("CAPABILITY")).toMatch(/ QUOTA QUOTA=RES-STORAGE/);
+    const root = await s.cmd("GETQUOTAROOT INBOX");
+    expect(root).toMatch(/^\* QUOTAROOT "INBOX" ""\r\n\* QUOTA "" \(STORAGE \d+ 10240\)\r\n/m);
+    expect(await s.cmd('GETQUOTA ""')).toMatch(/\* QUOTA "" \(STORAGE \d+ 10240\)/);
+    expect(await s.cmd('SETQUOTA "" (STORAGE 1)')).toMatch(/NO \[NOPERM\]/);
+    // The user's own limit overrides the default.
+    db.prepare("UPDATE users SET quota_bytes = 1 WHERE login = 'bob@example.test'").run();
+    const msg = "Subject: big\r\n\r\nover quota\r\n";
+    expect(await s.cmd(`APPEND INBOX {${msg.length}+}\r\n${msg}`)).toMatch(/NO \[OVERQUOTA\]/);
+    db.prepare("UPDATE users SET quota_bytes = NULL WHERE login = 'bob@example.test'").run();
+    expect(await s.cmd(`APPEND INBOX {${msg.length}+}\r\n${msg}`)).toMatch(/OK \[APPENDUID/);
+    s.close();
+  });
+
+  it("speaks IMAP4rev2 once enabled: ESEARCH only, no RECENT, LIST at SELECT, SEARCHRES", async () => {
+    const s = await session();
+    await s.cmd('LOGIN "bob@example.test" "long enough password"');
+    expect(await s.cmd("CAPABILITY")).toMatch(/IMAP4rev1 IMAP4rev2 /);
+    expect(await s.cmd("ENABLE IMAP4rev2")).toMatch(/\* ENABLED IMAP4rev2/);
+    const sel = await s.cmd("SELECT INBOX");
+    expect(sel).not.toMatch(/RECENT/);
+    expect(sel).toMatch(/^\* LIST \(\) "\/" "INBOX"\r\n/m);
+    const found = await s.cmd("UID SEARCH ALL");
+    expect(found).toMatch(/^\* ESEARCH \(TAG "t\d+"\) UID ALL \d/m);
+    expect(found).not.toMatch(/\* SEARCH/);
+    const saved = await s.cmd('SEARCH RETURN (SAVE) SUBJECT "m2"');
+    expect(saved).not.toMatch(/ESEARCH/);
+    expect(await s.cmd("FETCH $ (UID)")).toMatch(/^\* \d+ FETCH \(UID 3\)\r\nt\d+ OK/m);
+    expect(await s.cmd("CREATE Ärger")).toMatch(/OK/);
+    expect(await s.cmd('LIST "" "Är*"')).toMatch(/"\/" \{6\}\r\nÄrger\r\n/);
+    s.close();
   });
 });
