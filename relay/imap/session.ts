@@ -425,6 +425,9 @@ export class ImapSession implements SessionContext {
   async #startTls(cmd: Command): Promise<Result> {
     if (this.#tls() || !this.#opts.startTls) return bad("TLS is already active");
     if (cmd.args.length > 0) return bad("STARTTLS takes no arguments");
+    // Stop reading before the OK goes out: the client's ClientHello must stay in the socket for the
+    // TLS layer, not reach our parser (Deno's node:net delivers it to whichever listener is there).
+    this.#socket.pause();
     this.line(`${cmd.tag} OK Begin TLS negotiation now`);
     await this.#flush();
     // Anything the client pipelined after STARTTLS is discarded (no command injection).
