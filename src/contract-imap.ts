@@ -18,6 +18,8 @@
  *   copy       { user, mailboxId, uids, to, move }     → CopyResponse
  *   watch      { mailboxes: [{ user, mailboxId }] }     → WatchResponse (one call for every idling session)
  *   quota      { user }                                → QuotaResponse (STORAGE used and limit, bytes)
+ *   bodies     { user, mailboxId, uids }               → application/octet-stream, see encodeBodies:
+ *              raw messages without base64 or JSON around them (FETCH of bodies, SEARCH BODY/TEXT)
  *
  * UID lists travel as compact sequence sets ("1:500,502"). Failures: 404 { error: "nonexistent" },
  * 409 { error: "exists" | "modified" | "overquota" }, 400 { error: "bad request" | message }.
@@ -178,6 +180,52 @@ export const QuotaResponseSchema = z.object({
   limitBytes: z.number().int().nullable(),
 });
 export type QuotaResponse = z.infer<typeof QuotaResponseSchema>;
+
+export const BodiesRequestSchema = z.object({ user, mailboxId: z.number().int(), uids: uidSet });
+
+export interface BodyEntry {
+  uid: number;
+  blobId: string;
+  raw: Uint8Array;
+}
+
+/**
+ * The bodies route's binary framing: a 4-byte big-endian length, that many bytes of JSON index
+ * ([[uid, blobId, size], ...]), then every message's bytes back to back in index order.
+ */
+export function encodeBodies(entries: BodyEntry[]): Uint8Array {
+  const index = new TextEncoder().encode(JSON.stringify(entries.map((e) => [e.uid, e.blobId, e.raw.length])));
+  const total = 4 + index.length + entries.reduce((n, e) => n + e.raw.length, 0);
+  const out = new Uint8Array(total);
+  new DataView(out.buffer).setUint32(0, index.length);
+  out.set(index, 4);
+  let off = 4 + index.length;
+  for (const e of entries) {
+    out.set(e.raw, off);
+    off += e.raw.length;
+  }
+  return out;
+}
+
+/** Inverse of encodeBodies; throws on a malformed frame. */
+export function decodeBodies(bytes: Uint8Array): BodyEntry[] {
+  if (bytes.length < 4) throw new Error("short bodies frame");
+  const len = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+  const index = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + len))) as unknown;
+  if (!Array.isArray(index)) throw new Error("bad bodies index");
+  const out: BodyEntry[] = [];
+  let off = 4 + len;
+  for (const item of index) {
+    const [uid, blobId, size] = item as [number, string, number];
+    if (!Number.isSafeInteger(uid) || typeof blobId !== "string" || !Number.isSafeInteger(size) || size < 0)
+      throw new Error("bad bodies index entry");
+    if (off + size > bytes.length) throw new Error("truncated bodies frame");
+    // A copy, so a cached body does not keep the whole frame alive.
+    out.push({ uid, blobId, raw: bytes.slice(off, off + size) });
+    off += size;
+  }
+  return out;
+}
 
 export const OkResponseSchema = z.object({ ok: z.literal(true) });
 export const ImapErrorSchema = z.object({ error: z.string() });

@@ -4,12 +4,14 @@ import type { z } from "zod";
 import {
   AppendRequestSchema,
   type AppendResponse,
+  BodiesRequestSchema,
   ChangesRequestSchema,
   type ChangesResponse,
   CopyRequestSchema,
   type CopyResponse,
   ExpungeRequestSchema,
   type ExpungeResponse,
+  encodeBodies,
   FetchRequestSchema,
   type FetchRow,
   type MailboxInfo,
@@ -149,15 +151,14 @@ export function imapRoutes(ctx: EdgeContext): Hono {
 
   route("/fetch", FetchRequestSchema, async (b, userId) => {
     await mail.mailboxById(userId, b.mailboxId);
-    const rows = await mail.meta(b.mailboxId, ranges(b.uids));
+    const rows = b.structure
+      ? await mail.metaWithStructure(b.mailboxId, ranges(b.uids))
+      : await mail.meta(b.mailboxId, ranges(b.uids));
     const raws = b.raw ? await mail.blobs(rows.map((r) => r.blobId)) : new Map<string, Uint8Array>();
-    const views = b.structure ? await mail.structures(rows.map((r) => r.blobId)) : null;
     return {
       rows: rows.map((r): FetchRow => {
         const raw = raws.get(r.blobId);
-        const row: FetchRow = { ...r, raw: raw ? toBase64(raw) : null };
-        if (views) row.structure = views.get(r.blobId) ?? null;
-        return row;
+        return { ...r, raw: raw ? toBase64(raw) : null };
       }),
     };
   });
@@ -195,6 +196,29 @@ export function imapRoutes(ctx: EdgeContext): Hono {
   route("/copy", CopyRequestSchema, async (b, userId) => {
     const body: CopyResponse = await mail.copy(userId, b.mailboxId, ranges(b.uids), b.to, b.move);
     return body;
+  });
+
+  // Raw bytes, framed (see encodeBodies): no base64 or JSON around the largest thing IMAP moves.
+  app.post("/bodies", async (c) => {
+    const parsed = BodiesRequestSchema.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json({ error: "bad request" }, 400);
+    const b = parsed.data;
+    try {
+      const userId = await mail.userId(b.user);
+      await mail.mailboxById(userId, b.mailboxId);
+    } catch (err) {
+      if (err instanceof StoreError) return c.json({ error: "nonexistent" }, 404);
+      throw err;
+    }
+    const rows = await mail.meta(b.mailboxId, ranges(b.uids));
+    const raws = await mail.blobs(rows.map((r) => r.blobId));
+    const entries = rows.flatMap((r) => {
+      const raw = raws.get(r.blobId);
+      return raw ? [{ uid: r.uid, blobId: r.blobId, raw }] : [];
+    });
+    return c.body(encodeBodies(entries) as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": "application/octet-stream",
+    });
   });
 
   // Not per user: one call covers every idling session of a relay.

@@ -1,10 +1,9 @@
 /** FETCH and UID FETCH: items parsed once, metadata in one store call, bodies in size-bounded batches. */
 import type { FetchRow } from "../../src/contract-imap.ts";
-import { fromBase64 } from "../../src/imap/base64.ts";
 import { decodedBody } from "../../src/imap/binary.ts";
 import { formatDateTime } from "../../src/imap/dates.ts";
 import { encodeValue } from "../../src/imap/encode.ts";
-import { parseMime } from "../../src/imap/mime.ts";
+import { parseMime, rootOnly } from "../../src/imap/mime.ts";
 import { type Token, tokenText } from "../../src/imap/parser.ts";
 import { extractSection, locate, parseSection, partial, type SectionSpec } from "../../src/imap/section.ts";
 import { expandSet, formatSet, inRanges, parseSequenceSet } from "../../src/imap/sequence.ts";
@@ -52,6 +51,7 @@ const SIMPLE = new Set([
 const SECTION_RE = /^(BODY\.PEEK|BODY)\[([^\]]*)\](?:<(\d+)(?:\.(\d+))?>)?$/i;
 const BINARY_RE = /^BINARY(\.PEEK|\.SIZE)?\[((?:[1-9]\d*)(?:\.[1-9]\d*)*)?\](?:<(\d+)(?:\.(\d+))?>)?$/i;
 const RAW_BATCH_BYTES = 4 * 1024 * 1024;
+const VIEW_INLINE = 20_000;
 
 export function parseItems(tokens: Token[]): Item[] | null {
   const atoms: string[] = [];
@@ -120,11 +120,11 @@ export function parseItems(tokens: Token[]): Item[] | null {
   return out;
 }
 
-/** Items answered from the stored view alone (no body bytes). */
+/** Items that need the stored view: structure items, and sections below the top level. */
 function needsView(items: Item[]): boolean {
   return items.some(
     (i) =>
-      i.k === "section" ||
+      (i.k === "section" && (i.spec.path.length > 0 || i.spec.what === "MIME")) ||
       i.k === "binary" ||
       i.k === "ENVELOPE" ||
       i.k === "BODYSTRUCTURE" ||
@@ -135,6 +135,16 @@ function needsView(items: Item[]): boolean {
 /** Items that cut bytes out of the message. */
 function needsRaw(items: Item[]): boolean {
   return items.some((i) => i.k === "section" || i.k === "binary");
+}
+
+/** Views already carried by the rows (fetched with structure). */
+function viewsOf(rows: FetchRow[]): Map<number, MessageView> {
+  const out = new Map<number, MessageView>();
+  for (const r of rows) {
+    const v = loadStructure(r.structure, r.size);
+    if (v) out.set(r.uid, v);
+  }
+  return out;
 }
 
 /** Stored views for a slice of rows, in one store call (structure only, no bodies). */
@@ -164,12 +174,9 @@ async function loadRaw(
   let bytes = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    const res = await s.store.fetch(s.user, mailboxId, formatSet(batch), true);
-    for (const r of res.rows) {
-      if (r.raw === null) continue;
-      const raw = fromBase64(r.raw);
-      s.cache.set(r.blobId, raw);
-      out.set(r.uid, raw);
+    for (const r of await s.store.bodies(s.user, mailboxId, formatSet(batch))) {
+      s.cache.set(r.blobId, r.raw);
+      out.set(r.uid, r.raw);
     }
     batch = [];
     bytes = 0;
@@ -232,9 +239,13 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
     }
   }
   if (targets.length === 0) return ok("FETCH completed");
+  const wantView = needsView(items);
+  const wantRaw = needsRaw(items);
+  // Up to VIEW_INLINE messages get their stored views with the metadata, in the same call.
+  const inline = wantView && targets.length <= VIEW_INLINE;
   let rows: FetchRow[];
   try {
-    rows = (await s.store.fetch(s.user, sel.id, formatSet(targets.map((t) => t.uid)), false)).rows;
+    rows = (await s.store.fetch(s.user, sel.id, formatSet(targets.map((t) => t.uid)), false, inline)).rows;
   } catch (err) {
     return storeFailure(err, "FETCH");
   }
@@ -264,8 +275,6 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
     }
   }
 
-  const wantView = needsView(items);
-  const wantRaw = needsRaw(items);
   let unknownCte = false;
   const ordered = targets.filter((t) => byUid.has(t.uid));
   // Bodies are loaded and written batch by batch, so memory stays bounded.
@@ -283,7 +292,7 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
     let views = new Map<number, MessageView>();
     const sliceRows = slice.map((t) => byUid.get(t.uid) as FetchRow);
     try {
-      if (wantView) views = await loadViews(s, sel.id, sliceRows);
+      if (wantView) views = inline ? viewsOf(sliceRows) : await loadViews(s, sel.id, sliceRows);
       // Bodies only for byte items, or to compute the view of a blob stored without one.
       const rawRows = wantRaw ? sliceRows : sliceRows.filter((r) => wantView && !views.has(r.uid));
       if (rawRows.length > 0) raws = await loadRaw(s, sel.id, rawRows);
@@ -302,6 +311,8 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
           : items;
       const raw0 = raw ?? new Uint8Array(0);
       const view = wantView ? (views.get(t.uid) ?? viewFromMime(raw0, parseMime(raw0))) : null;
+      // BODY[], BODY[HEADER…], BODY[TEXT] of the message itself only need its header/body split.
+      const root = view ? view.root : rootOnly(raw0);
       withFlags.forEach((item, idx) => {
         if (idx > 0) chunks.push(" ");
         switch (item.k) {
@@ -346,7 +357,7 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
             break;
           }
           case "section": {
-            const full = extractSection(raw0, (view as MessageView).root, item.spec) ?? new Uint8Array(0);
+            const full = extractSection(raw0, root, item.spec) ?? new Uint8Array(0);
             const cut = partial(full, item.origin, item.length);
             chunks.push(`${item.label}${item.origin !== null ? `<${item.origin}>` : ""} `);
             encodeValue({ literal: cut }, chunks);

@@ -1,6 +1,5 @@
 /** SEARCH and UID SEARCH, with ESEARCH's RETURN (MIN MAX COUNT ALL) and CONDSTORE's MODSEQ. */
 import type { FetchRow } from "../../src/contract-imap.ts";
-import { fromBase64 } from "../../src/imap/base64.ts";
 import { tokenText } from "../../src/imap/parser.ts";
 import {
   matches,
@@ -78,12 +77,9 @@ export async function search(s: SessionContext, cmd: Command): Promise<Result> {
       }
       if (missing.length > 0) {
         try {
-          const res = await s.store.fetch(s.user, sel.id, formatSet(missing), true);
-          for (const r of res.rows) {
-            if (r.raw === null) continue;
-            const bytes = fromBase64(r.raw);
-            s.cache.set(r.blobId, bytes);
-            raws.set(r.uid, bytes);
+          for (const r of await s.store.bodies(s.user, sel.id, formatSet(missing))) {
+            s.cache.set(r.blobId, r.raw);
+            raws.set(r.uid, r.raw);
           }
         } catch (err) {
           return storeFailure(err, "SEARCH");

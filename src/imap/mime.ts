@@ -147,6 +147,22 @@ function splitMultipart(
   return parts;
 }
 
+/** Just the top-level entity's header/body split: enough for BODY[], BODY[HEADER…] and BODY[TEXT]. */
+export function rootOnly(raw: Uint8Array): MimePart {
+  const found = findBodyStart(raw, 0, raw.length);
+  return {
+    start: 0,
+    bodyStart: found < 0 ? raw.length : found,
+    end: raw.length,
+    headers: [],
+    type: "text",
+    subtype: "plain",
+    params: [],
+    children: [],
+    message: null,
+  };
+}
+
 export function parseMime(raw: Uint8Array): MimePart {
   return parseEntity(raw, 0, raw.length, "text/plain", 0);
 }

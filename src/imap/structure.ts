@@ -98,9 +98,18 @@ export function loadStructure(json: string | null | undefined, size: number): Me
     const s = JSON.parse(json) as MessageStructure;
     if (s.v !== 1 || typeof s.env !== "string" || typeof s.bs !== "string" || typeof s.body !== "string")
       return null;
-    const root = loadPart(s.part, 0);
-    if (root.end !== size) return null;
-    return { env: s.env, body: s.body, bs: s.bs, root };
+    if (!Array.isArray(s.part?.o) || s.part.o[2] !== size) return null;
+    // The part tree is only built when a section or BINARY item asks for it.
+    let root: MimePart | null = null;
+    return {
+      env: s.env,
+      body: s.body,
+      bs: s.bs,
+      get root() {
+        root ??= loadPart(s.part, 0);
+        return root;
+      },
+    };
   } catch {
     return null;
   }

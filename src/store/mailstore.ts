@@ -255,6 +255,31 @@ export class MailStore {
     return rows.filter((r) => inRanges(ranges, r.uid));
   }
 
+  /** meta() plus each message's stored IMAP view, in one query (null where none was stored). */
+  async metaWithStructure(
+    mailboxId: number,
+    ranges: SeqRange[],
+  ): Promise<Array<MessageMeta & { structure: string | null }>> {
+    if (ranges.length === 0) return [];
+    const min = Math.min(...ranges.map((r) => r[0]));
+    const max = Math.max(...ranges.map((r) => r[1]));
+    const rows = await this.#db
+      .select({
+        uid: messages.uid,
+        modseq: messages.modseq,
+        flags: messages.flags,
+        internalDate: messages.internalDate,
+        size: messages.size,
+        blobId: messages.blobId,
+        structure: blobs.structure,
+      })
+      .from(messages)
+      .innerJoin(blobs, eq(blobs.id, messages.blobId))
+      .where(and(eq(messages.mailboxId, mailboxId), gte(messages.uid, min), lte(messages.uid, max)))
+      .orderBy(asc(messages.uid));
+    return rows.filter((r) => inRanges(ranges, r.uid));
+  }
+
   /** Stored IMAP views (src/imap/structure.ts) of several blobs; blobs without one are left out. */
   async structures(ids: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
