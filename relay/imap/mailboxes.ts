@@ -108,6 +108,13 @@ export async function list(s: SessionContext, cmd: Command): Promise<Result> {
       }
     }
   }
+  // RFC 5258: known selection and return options only; RECURSIVEMATCH needs another selection option.
+  const SELECTION = ["SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE"];
+  if ([...selection].some((o) => !SELECTION.includes(o))) return bad("Unknown LIST selection option");
+  if (selection.has("RECURSIVEMATCH") && !selection.has("SUBSCRIBED") && !selection.has("SPECIAL-USE"))
+    return bad("RECURSIVEMATCH needs SUBSCRIBED or SPECIAL-USE");
+  const RETURNS = ["SUBSCRIBED", "CHILDREN", "STATUS", "SPECIAL-USE"];
+  if ([...returns].some((o) => !RETURNS.includes(o))) return bad("Unknown LIST return option");
   if (patterns.length === 1 && patterns[0] === "" && !lsub) {
     s.line(`* LIST (\\Noselect) "${DELIMITER}" ""`);
     return ok("LIST completed");
@@ -121,18 +128,37 @@ export async function list(s: SessionContext, cmd: Command): Promise<Result> {
   const names = new Set(boxes.map((b) => b.name));
   const regexes = patterns.map((p) => patternRegex(inName(s, ref), utf8Names(s) ? p : decodeMutf7(p)));
   const subscribedOnly = lsub || selection.has("SUBSCRIBED");
+  const selected = (b: MailboxInfo) =>
+    (!subscribedOnly || b.subscribed) && (!selection.has("SPECIAL-USE") || b.specialUse !== null);
   const shown: MailboxInfo[] = [];
   for (const b of boxes) {
     if (!regexes.some((r) => r.test(b.name))) continue;
-    if (subscribedOnly && !b.subscribed) continue;
-    if (selection.has("SPECIAL-USE") && !b.specialUse) continue;
+    if (!selected(b)) {
+      // RECURSIVEMATCH: a mailbox that is not selected itself is listed when a descendant is.
+      if (
+        selection.has("RECURSIVEMATCH") &&
+        boxes.some((c) => c.name.startsWith(`${b.name}${DELIMITER}`) && selected(c))
+      ) {
+        const what = selection.has("SUBSCRIBED") ? "SUBSCRIBED" : "SPECIAL-USE";
+        s.line(`* LIST () "${DELIMITER}" ${outName(s, b.name)} ("CHILDINFO" ("${what}"))`);
+      }
+      continue;
+    }
     const attrs: string[] = [];
     const hasChildren = [...names].some((n) => n.startsWith(`${b.name}${DELIMITER}`));
     if (!lsub) attrs.push(hasChildren ? "\\HasChildren" : "\\HasNoChildren");
     if (b.specialUse && !lsub) attrs.push(b.specialUse);
     if (b.subscribed && (selection.has("SUBSCRIBED") || returns.has("SUBSCRIBED")))
       attrs.push("\\Subscribed");
-    s.line(`* ${lsub ? "LSUB" : "LIST"} (${attrs.join(" ")}) "${DELIMITER}" ${outName(s, b.name)}`);
+    // With RECURSIVEMATCH, a selected mailbox whose descendants also match says so (CHILDINFO).
+    const childInfo =
+      selection.has("RECURSIVEMATCH") &&
+      boxes.some((c) => c.name.startsWith(`${b.name}${DELIMITER}`) && selected(c))
+        ? ` ("CHILDINFO" ("${selection.has("SUBSCRIBED") ? "SUBSCRIBED" : "SPECIAL-USE"}"))`
+        : "";
+    s.line(
+      `* ${lsub ? "LSUB" : "LIST"} (${attrs.join(" ")}) "${DELIMITER}" ${outName(s, b.name)}${childInfo}`,
+    );
     shown.push(b);
   }
   if (statusItems && shown.length > 0) {

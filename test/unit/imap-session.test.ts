@@ -330,4 +330,22 @@ describe("IMAP session (in-process)", () => {
     expect(await s.cmd('LIST "" "Är*"')).toMatch(/"\/" \{6\}\r\nÄrger\r\n/);
     s.close();
   });
+
+  it("answers LIST-EXTENDED selection and return options, RECURSIVEMATCH with CHILDINFO", async () => {
+    const s = await session();
+    await s.cmd('LOGIN "bob@example.test" "long enough password"');
+    await s.cmd("CREATE Lx/child");
+    await s.cmd("UNSUBSCRIBE Lx");
+    const rec = await s.cmd('LIST (SUBSCRIBED RECURSIVEMATCH) "" "Lx*"');
+    expect(rec).toMatch(/^\* LIST \(\) "\/" "Lx" \("CHILDINFO" \("SUBSCRIBED"\)\)\r\n/m);
+    expect(rec).toMatch(/^\* LIST \(\\HasNoChildren \\Subscribed\) "\/" "Lx\/child"\r\n/m);
+    expect(await s.cmd('LIST (SUBSCRIBED) "" "Lx"')).not.toMatch(/\* LIST/);
+    expect(await s.cmd('LIST (RECURSIVEMATCH) "" "*"')).toMatch(/BAD/);
+    expect(await s.cmd('LIST (BOGUS) "" "*"')).toMatch(/BAD/);
+    expect(await s.cmd('LIST "" "*" RETURN (BOGUS)')).toMatch(/BAD/);
+    const special = await s.cmd('LIST (SPECIAL-USE) "" "*" RETURN (SUBSCRIBED CHILDREN)');
+    expect(special).toMatch(/\* LIST \(\\HasNoChildren \\Trash \\Subscribed\) "\/" "Trash"/);
+    expect(special).not.toMatch(/"INBOX"/);
+    s.close();
+  });
 });
