@@ -126,6 +126,8 @@ export async function serve(
           // IDLE polls the store: every second in-process, every 10 s against a remote edge.
           idlePollMs: Number(env.MXEDGE_IMAP_IDLE_POLL_MS) || (config.edge.url ? 10_000 : 1000),
           onStoreChange: config.edge.url ? undefined : (fn) => storeChanged.push(fn),
+          // Message bodies kept in memory across IMAP sessions (default 64 MiB).
+          cacheBytes: Number(env.MXEDGE_IMAP_CACHE_BYTES) || undefined,
         })
       : createSmtpEngine({
           listener: l,
