@@ -76,8 +76,12 @@ export const SelectResponseSchema = z.object({
   uidValidity: z.number().int(),
   uidNext: z.number().int(),
   highestModseq: z.number().int(),
-  /** Every message, ascending UID. */
-  messages: z.array(MessageStateSchema),
+  /**
+   * Every message, ascending UID, compactly: [uid, modseq, index into flagSets]. A mailbox has few
+   * distinct flag combinations, so 10,000 messages are a few hundred kilobytes, not megabytes.
+   */
+  messages: z.array(z.tuple([z.number().int(), z.number().int(), z.number().int().nonnegative()])),
+  flagSets: z.array(z.array(flag)),
   /** Every flag in use, besides the system flags. */
   keywords: z.array(flag),
 });
@@ -119,8 +123,11 @@ export const FetchRowSchema = z.object({
   blobId: z.string(),
   /** base64 of the message when asked for. */
   raw: z.string().nullable(),
-  /** The stored IMAP view as JSON, when asked for; null for blobs stored without one. */
-  structure: z.string().nullable().optional(),
+  /**
+   * The stored IMAP view (src/imap/structure.ts), when asked for: embedded as JSON, not as a string,
+   * so it is parsed once; null for blobs stored without one. The relay validates it when it loads it.
+   */
+  structure: z.unknown().optional(),
 });
 export type FetchRow = z.infer<typeof FetchRowSchema>;
 export const FetchResponseSchema = z.object({ rows: z.array(FetchRowSchema) });

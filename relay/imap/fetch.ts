@@ -51,7 +51,6 @@ const SIMPLE = new Set([
 const SECTION_RE = /^(BODY\.PEEK|BODY)\[([^\]]*)\](?:<(\d+)(?:\.(\d+))?>)?$/i;
 const BINARY_RE = /^BINARY(\.PEEK|\.SIZE)?\[((?:[1-9]\d*)(?:\.[1-9]\d*)*)?\](?:<(\d+)(?:\.(\d+))?>)?$/i;
 const RAW_BATCH_BYTES = 4 * 1024 * 1024;
-const VIEW_INLINE = 20_000;
 
 export function parseItems(tokens: Token[]): Item[] | null {
   const atoms: string[] = [];
@@ -137,28 +136,26 @@ function needsRaw(items: Item[]): boolean {
   return items.some((i) => i.k === "section" || i.k === "binary");
 }
 
-/** Views already carried by the rows (fetched with structure). */
-function viewsOf(rows: FetchRow[]): Map<number, MessageView> {
-  const out = new Map<number, MessageView>();
-  for (const r of rows) {
-    const v = loadStructure(r.structure, r.size);
-    if (v) out.set(r.uid, v);
-  }
-  return out;
-}
-
-/** Stored views for a slice of rows, in one store call (structure only, no bodies). */
+/** Views for a slice of rows: from the relay's cache, the rest in one store call (no bodies). */
 async function loadViews(
   s: SessionContext,
   mailboxId: number,
   rows: FetchRow[],
 ): Promise<Map<number, MessageView>> {
   const out = new Map<number, MessageView>();
-  if (rows.length === 0) return out;
-  const res = await s.store.fetch(s.user, mailboxId, formatSet(rows.map((r) => r.uid)), false, true);
+  const missing: FetchRow[] = [];
+  for (const r of rows) {
+    const v = s.views.get(r.blobId);
+    if (v) out.set(r.uid, v);
+    else missing.push(r);
+  }
+  if (missing.length === 0) return out;
+  const res = await s.store.fetch(s.user, mailboxId, formatSet(missing.map((r) => r.uid)), false, true);
   for (const r of res.rows) {
     const v = loadStructure(r.structure, r.size);
-    if (v) out.set(r.uid, v);
+    if (!v) continue;
+    out.set(r.uid, v);
+    s.views.set(r.blobId, v);
   }
   return out;
 }
@@ -241,11 +238,9 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
   if (targets.length === 0) return ok("FETCH completed");
   const wantView = needsView(items);
   const wantRaw = needsRaw(items);
-  // Up to VIEW_INLINE messages get their stored views with the metadata, in the same call.
-  const inline = wantView && targets.length <= VIEW_INLINE;
   let rows: FetchRow[];
   try {
-    rows = (await s.store.fetch(s.user, sel.id, formatSet(targets.map((t) => t.uid)), false, inline)).rows;
+    rows = (await s.store.fetch(s.user, sel.id, formatSet(targets.map((t) => t.uid)), false)).rows;
   } catch (err) {
     return storeFailure(err, "FETCH");
   }
@@ -292,7 +287,7 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
     let views = new Map<number, MessageView>();
     const sliceRows = slice.map((t) => byUid.get(t.uid) as FetchRow);
     try {
-      if (wantView) views = inline ? viewsOf(sliceRows) : await loadViews(s, sel.id, sliceRows);
+      if (wantView) views = await loadViews(s, sel.id, sliceRows);
       // Bodies only for byte items, or to compute the view of a blob stored without one.
       const rawRows = wantRaw ? sliceRows : sliceRows.filter((r) => wantView && !views.has(r.uid));
       if (rawRows.length > 0) raws = await loadRaw(s, sel.id, rawRows);
@@ -310,7 +305,12 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
           ? [...items, { k: "FLAGS" as const }]
           : items;
       const raw0 = raw ?? new Uint8Array(0);
-      const view = wantView ? (views.get(t.uid) ?? viewFromMime(raw0, parseMime(raw0))) : null;
+      let view = wantView ? (views.get(t.uid) ?? null) : null;
+      if (wantView && !view) {
+        // A blob stored before views were recorded: computed once here, then cached.
+        view = viewFromMime(raw0, parseMime(raw0));
+        if (raw) s.views.set(row.blobId, view);
+      }
       // BODY[], BODY[HEADER…], BODY[TEXT] of the message itself only need its header/body split.
       const root = view ? view.root : rootOnly(raw0);
       withFlags.forEach((item, idx) => {

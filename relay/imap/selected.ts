@@ -38,8 +38,8 @@ export class SelectedMailbox {
     this.uidValidity = s.uidValidity;
     this.uidNext = s.uidNext;
     this.highestModseq = s.highestModseq;
-    this.uids = s.messages.map((m) => m.uid);
-    for (const m of s.messages) this.state.set(m.uid, { flags: m.flags, modseq: m.modseq });
+    this.uids = s.messages.map((m) => m[0]);
+    for (const [uid, modseq, f] of s.messages) this.state.set(uid, { flags: s.flagSets[f] ?? [], modseq });
     for (const k of s.keywords) this.keywords.add(k);
   }
 

@@ -8,12 +8,13 @@ import type { SecureContext } from "node:tls";
 import type { ConnectionInfo } from "../../src/connection.ts";
 import { CommandParser, type ParserEvent, tokenText } from "../../src/imap/parser.ts";
 import { formatSet } from "../../src/imap/sequence.ts";
+import type { MessageView } from "../../src/imap/structure.ts";
 import type { EdgeClient } from "../edge-client.ts";
 import type { ImapClient } from "../imap-client.ts";
 import type { Logger } from "../log.ts";
 import { append } from "./append.ts";
 import { capabilities, decodePlain } from "./auth.ts";
-import type { BodyCache } from "./cache.ts";
+import type { BodyCache, ViewCache } from "./cache.ts";
 import { copy, expunge, store } from "./changes.ts";
 import { Compression } from "./compress.ts";
 import { bad, type Command, no, ok, type Result, type SessionContext } from "./context.ts";
@@ -34,6 +35,7 @@ export interface SessionOptions {
   edge: EdgeClient;
   store: ImapClient;
   cache: BodyCache;
+  views: ViewCache<MessageView>;
   log: Logger;
   watcher: MailboxWatcher;
   autologoutMs: number;
@@ -76,6 +78,9 @@ export class ImapSession implements SessionContext {
   }
   get cache(): BodyCache {
     return this.#opts.cache;
+  }
+  get views(): ViewCache<MessageView> {
+    return this.#opts.views;
   }
 
   start(): void {

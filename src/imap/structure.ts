@@ -92,10 +92,10 @@ export function structureJson(raw: Uint8Array): string {
 }
 
 /** Reads a stored structure; null when absent, of another version or malformed (compute instead). */
-export function loadStructure(json: string | null | undefined, size: number): MessageView | null {
+export function loadStructure(json: unknown, size: number): MessageView | null {
   if (!json) return null;
   try {
-    const s = JSON.parse(json) as MessageStructure;
+    const s = (typeof json === "string" ? JSON.parse(json) : json) as MessageStructure;
     if (s.v !== 1 || typeof s.env !== "string" || typeof s.bs !== "string" || typeof s.body !== "string")
       return null;
     if (!Array.isArray(s.part?.o) || s.part.o[2] !== size) return null;

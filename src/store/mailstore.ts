@@ -206,6 +206,33 @@ export class MailStore {
     return out;
   }
 
+  /**
+   * Every message's UID, modseq and flags (as an index into the distinct flag combinations), ascending
+   * UID: the flags column is read as text and each distinct value parsed once.
+   */
+  async compactStates(
+    mailboxId: number,
+  ): Promise<{ messages: Array<[number, number, number]>; flagSets: string[][] }> {
+    const rows = await this.#db
+      .select({ uid: messages.uid, modseq: messages.modseq, flags: sql<string>`${messages.flags}` })
+      .from(messages)
+      .where(eq(messages.mailboxId, mailboxId))
+      .orderBy(asc(messages.uid));
+    const index = new Map<string, number>();
+    const flagSets: string[][] = [];
+    const out: Array<[number, number, number]> = [];
+    for (const r of rows) {
+      let i = index.get(r.flags);
+      if (i === undefined) {
+        i = flagSets.length;
+        index.set(r.flags, i);
+        flagSets.push(JSON.parse(r.flags) as string[]);
+      }
+      out.push([r.uid, r.modseq, i]);
+    }
+    return { messages: out, flagSets };
+  }
+
   /** Every message's UID, modseq and flags, ascending UID. */
   async states(mailboxId: number): Promise<Array<{ uid: number; modseq: number; flags: string[] }>> {
     return this.#db
