@@ -14,6 +14,7 @@ import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
 import { streamingFetch } from "./http-fetch.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
 import { createImapEngine } from "./imap/server.ts";
+import { isStoreWrite } from "./imap/watcher.ts";
 import { ImapClient } from "./imap-client.ts";
 import { type ProtocolHandler, type RunningListener, startListener } from "./listener.ts";
 import type { Logger } from "./log.ts";
@@ -50,6 +51,7 @@ export async function serve(
   let http: RunningHttp | null = null;
   let adminToken: string | null = null;
   let closeEdge = () => {};
+  const storeChanged: Array<() => void> = [];
 
   if (config.edge.url) {
     relaySecret = env.MXEDGE_RELAY_SECRET ?? "";
@@ -66,6 +68,7 @@ export async function serve(
       relaySecret,
       adminToken,
       maxMessageBytes: config.limits.maxMessageBytes,
+      quotaBytes: config.limits.quotaBytes,
       auth: config.auth.enabled
         ? {
             resolver: resolverFromConfig(config.dns),
@@ -80,7 +83,12 @@ export async function serve(
     });
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;
-    edgeFetch = async (req) => app.fetch(req);
+    edgeFetch = async (req) => {
+      const res = await app.fetch(req);
+      // Any successful write in this process wakes idling IMAP clients (see imap/watcher.ts).
+      if (res.ok && isStoreWrite(req)) for (const fn of storeChanged) fn();
+      return res;
+    };
     baseUrl = "http://edge.internal";
     // The relay's Prometheus metrics share the HTTP port with the edge's API.
     http = await serveHttp(
@@ -119,6 +127,9 @@ export async function serve(
           maxMessageBytes: config.limits.maxMessageBytes,
           // IDLE polls the store: every second in-process, every 10 s against a remote edge.
           idlePollMs: Number(env.MXEDGE_IMAP_IDLE_POLL_MS) || (config.edge.url ? 10_000 : 1000),
+          onStoreChange: config.edge.url ? undefined : (fn) => storeChanged.push(fn),
+          // Message bodies kept in memory across IMAP sessions (default 64 MiB).
+          cacheBytes: Number(env.MXEDGE_IMAP_CACHE_BYTES) || undefined,
         })
       : createSmtpEngine({
           listener: l,
