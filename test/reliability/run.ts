@@ -8,13 +8,16 @@
  *   RELIABILITY_FUZZ_SECONDS=20         time box per fuzz target (CI default 20; the issue's 60 s and longer work)
  *   RELIABILITY_SUSTAINED_SECONDS=120   the sustained-ingest phase of the load scenario
  *   RELIABILITY_KILLS=22                SIGKILLs in the crash scenario (at least 20 in CI)
+ *   RELIABILITY_WEBHOOK_KILLS=0         SIGKILLs during webhook delivery (each adds a ~75 s lease wait)
  *   RELIABILITY_JSON=path               also write the results as JSON
  */
 import { writeFileSync } from "node:fs";
 import type { ScenarioResult } from "./lib/stats.ts";
 import { crashScenario } from "./scenarios/crash.ts";
+import { loadScenario } from "./scenarios/load.ts";
 import { multiRelayScenario } from "./scenarios/multi-relay.ts";
 import { remoteFaultsScenario } from "./scenarios/remote-faults.ts";
+import { webhookScenario } from "./scenarios/webhooks.ts";
 
 const env = process.env;
 const num = (v: string | undefined, d: number) => (v && Number.isFinite(Number(v)) ? Number(v) : d);
@@ -23,6 +26,17 @@ const SCENARIOS: Array<[string, () => Promise<ScenarioResult>]> = [
   ["crash", () => crashScenario({ kills: num(env.RELIABILITY_KILLS, 22) })],
   ["remote", () => remoteFaultsScenario({ seconds: 20 })],
   ["multi", () => multiRelayScenario()],
+  [
+    "load",
+    () =>
+      loadScenario({
+        smtpSessions: 1000,
+        imapIdle: 5000,
+        sustainedSeconds: num(env.RELIABILITY_SUSTAINED_SECONDS, 120),
+      }),
+  ],
+  // Kills here cost a lease (an attempt in flight is retried only after timeout + 60 s): off in CI.
+  ["webhooks", () => webhookScenario({ messages: 100, kills: num(env.RELIABILITY_WEBHOOK_KILLS, 0) })],
 ];
 
 const only = env.RELIABILITY_ONLY?.split(",").map((s) => s.trim());
