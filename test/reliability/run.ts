@@ -14,6 +14,7 @@
 import { writeFileSync } from "node:fs";
 import type { ScenarioResult } from "./lib/stats.ts";
 import { crashScenario } from "./scenarios/crash.ts";
+import { fuzzScenario } from "./scenarios/fuzz.ts";
 import { loadScenario } from "./scenarios/load.ts";
 import { multiRelayScenario } from "./scenarios/multi-relay.ts";
 import { remoteFaultsScenario } from "./scenarios/remote-faults.ts";
@@ -37,6 +38,7 @@ const SCENARIOS: Array<[string, () => Promise<ScenarioResult>]> = [
   ],
   // Kills here cost a lease (an attempt in flight is retried only after timeout + 60 s): off in CI.
   ["webhooks", () => webhookScenario({ messages: 100, kills: num(env.RELIABILITY_WEBHOOK_KILLS, 0) })],
+  ["fuzz", () => fuzzScenario({ seconds: num(env.RELIABILITY_FUZZ_SECONDS, 20) })],
 ];
 
 const only = env.RELIABILITY_ONLY?.split(",").map((s) => s.trim());
