@@ -78,29 +78,27 @@ const proxyTarget: Target = {
       seeds,
       mutated(v2Header.map((h) => encodeV2(h))),
       mutated(v1Header.map((h) => encodeV1(h))),
-      fc
-        .uint8Array({ maxLength: 300 })
-        .map(
-          (b) =>
-            new Uint8Array([
-              ...encodeV2({
-                command: "local",
-                family: "unspec",
-                source: null,
-                destination: null,
-                tlvs: {
-                  alpn: null,
-                  authority: null,
-                  crc32c: null,
-                  uniqueId: null,
-                  netns: null,
-                  ssl: null,
-                  unknown: [],
-                },
-              }).subarray(0, 12),
-              ...b,
-            ]),
-        ),
+      fc.uint8Array({ maxLength: 300 }).map(
+        (b) =>
+          new Uint8Array([
+            ...encodeV2({
+              command: "local",
+              family: "unspec",
+              source: null,
+              destination: null,
+              tlvs: {
+                alpn: null,
+                authority: null,
+                crc32c: null,
+                uniqueId: null,
+                netns: null,
+                ssl: null,
+                unknown: [],
+              },
+            }).subarray(0, 12),
+            ...b,
+          ]),
+      ),
       fc.uint8Array({ maxLength: 200 }),
     ),
   run(input) {

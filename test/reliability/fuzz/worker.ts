@@ -62,7 +62,10 @@ if (outcome.failed) {
     type: "crash",
     executions,
     replayed,
-    error: String((outcome.errorInstance as Error | undefined)?.stack ?? outcome.error ?? "").slice(0, 2000),
+    error: String((outcome.errorInstance as Error | undefined)?.stack ?? outcome.errorInstance ?? "").slice(
+      0,
+      2000,
+    ),
     input,
   });
 } else {
