@@ -15,6 +15,7 @@ import { writeFileSync } from "node:fs";
 import type { ScenarioResult } from "./lib/stats.ts";
 import { crashScenario } from "./scenarios/crash.ts";
 import { fuzzScenario } from "./scenarios/fuzz.ts";
+import { limitsScenario } from "./scenarios/limits.ts";
 import { loadScenario } from "./scenarios/load.ts";
 import { multiRelayScenario } from "./scenarios/multi-relay.ts";
 import { remoteFaultsScenario } from "./scenarios/remote-faults.ts";
@@ -38,6 +39,7 @@ const SCENARIOS: Array<[string, () => Promise<ScenarioResult>]> = [
   ],
   // Kills here cost a lease (an attempt in flight is retried only after timeout + 60 s): off in CI.
   ["webhooks", () => webhookScenario({ messages: 100, kills: num(env.RELIABILITY_WEBHOOK_KILLS, 0) })],
+  ["limits", () => limitsScenario()],
   ["fuzz", () => fuzzScenario({ seconds: num(env.RELIABILITY_FUZZ_SECONDS, 20) })],
 ];
 
