@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, freePort, runtimeCommand } from "../../e2e/harness.ts";
+import { freePort, runtimeCommand } from "../../e2e/harness.ts";
 
 export interface MxPorts {
   smtp: number;
@@ -137,14 +137,19 @@ export const DOMAIN = "reliability.test";
 export const USER = "inbox@reliability.test";
 export const PASSWORD = "reliability-password-1";
 
-/** Adds the test domain and user to a data directory (the admin CLI, as an operator would). */
-export async function provision(dataDir: string): Promise<void> {
-  const d = await cli(["domain", "add", DOMAIN, "--data", dataDir]);
-  if (d.code !== 0) throw new Error(`domain add: ${d.stderr}`);
-  const u = await cli(["user", "add", USER, "--password-stdin", "--data", dataDir], {
-    stdin: `${PASSWORD}\n`,
-  });
-  if (u.code !== 0) throw new Error(`user add: ${u.stderr}`);
+/** Adds the test domain and user through a running server's admin API (as an operator's script would). */
+export async function provision(mx: MxProcess, dataDir: string): Promise<void> {
+  const { adminToken } = secretsOf(dataDir);
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${mx.ports.http}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  };
+  await post("/api/domains", { name: DOMAIN });
+  await post("/api/users", { address: USER, password: PASSWORD });
 }
 
 export function secretsOf(dataDir: string): { relaySecret: string; adminToken: string } {

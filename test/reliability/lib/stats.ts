@@ -22,6 +22,20 @@ export interface ScenarioResult {
   failures: string[];
   /** Rows for the summary table: metric → value. */
   figures: Record<string, string | number>;
+  /** Numbers that add up across scenarios into the table's totals. */
+  totals?: Totals;
+}
+
+export interface Totals {
+  accepted?: number;
+  stored?: number;
+  duplicated?: number;
+  kills?: number;
+  faults?: number;
+  peakConnections?: number;
+  fuzzExecutions?: number;
+  /** p99 latencies, ms, by what was measured. */
+  p99?: Record<string, number>;
 }
 
 export class Checker {

@@ -23,8 +23,8 @@ export async function crashScenario(opts: { kills: number }): Promise<ScenarioRe
   let mx: MxProcess | null = null;
   const restartMs: number[] = [];
   try {
-    await provision(dataDir);
     mx = await spawnMx({ mode: "serve", dataDir, ports });
+    await provision(mx, dataDir);
     // The killer: a random moment 150–1500 ms after each start, SIGKILL, restart in place.
     const killer = (async () => {
       while (kills < opts.kills) {
@@ -64,6 +64,13 @@ export async function crashScenario(opts: { kills: number }): Promise<ScenarioRe
       ok: c.failures.length === 0,
       seconds: (Date.now() - t0) / 1000,
       failures: c.failures,
+      totals: {
+        accepted,
+        stored: report.stored,
+        duplicated: report.duplicated,
+        kills,
+        p99: { "restart after kill -9": percentile(restartMs, 99) },
+      },
       figures: {
         "messages accepted": accepted,
         "messages stored": report.stored,

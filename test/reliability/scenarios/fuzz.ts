@@ -86,10 +86,9 @@ function runWorker(target: string, seconds: number): Promise<TargetResult> {
   });
 }
 
-async function runSmtp(seconds: number): Promise<TargetResult & { peakRss: number }> {
+async function runSmtp(seconds: number, ready: () => void): Promise<TargetResult & { peakRss: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), "mxedge-rel-fuzz-"));
   const target = "smtp";
-  await provision(dataDir);
   const mx = await spawnMx({
     mode: "serve",
     dataDir,
@@ -97,6 +96,7 @@ async function runSmtp(seconds: number): Promise<TargetResult & { peakRss: numbe
     // A dead edge call or a stuck DATA must end within the per-input limit; the rest stays default.
     toml: "[limits]\ncommandTimeoutMs = 2000\ndataTimeoutMs = 2000\nauthFailureDelayMs = 0\nmaxErrors = 100\n",
   });
+  await provision(mx, dataDir);
   const rss = sampleRss(() => mx.pid, 500);
   const seeds = loadSeeds(join(CORPUS, target));
   let executions = 0;
@@ -109,6 +109,7 @@ async function runSmtp(seconds: number): Promise<TargetResult & { peakRss: numbe
       if (r !== "closed") failure ??= `corpus input: ${r}`;
     }
     const replayed = seeds.length;
+    ready();
     const until = Date.now() + seconds * 1000;
     const inputs = smtpInputs(seeds);
     await Promise.all(
@@ -138,8 +139,15 @@ export async function fuzzScenario(opts: { seconds: number }): Promise<ScenarioR
   const c = new Checker();
   const name = `fuzzing (${opts.seconds} s per target, side by side)`;
   try {
+    // The in-process targets start once the SMTP target's server is up, so all four share the box.
+    let ready = () => {};
+    const smtpReady = new Promise<void>((r) => {
+      ready = r;
+    });
+    const smtpRun = runSmtp(opts.seconds, ready);
+    await Promise.race([smtpReady, smtpRun]);
     const [smtp, ...rest] = await Promise.all([
-      runSmtp(opts.seconds),
+      smtpRun,
       runWorker("proxy", opts.seconds),
       runWorker("imap", opts.seconds),
       runWorker("mime", opts.seconds),
@@ -153,6 +161,7 @@ export async function fuzzScenario(opts: { seconds: number }): Promise<ScenarioR
       ok: c.failures.length === 0,
       seconds: (Date.now() - t0) / 1000,
       failures: c.failures,
+      totals: { fuzzExecutions: total },
       figures: {
         "fuzz executions": `${total} (${all.map((r) => `${r.target} ${r.executions}`).join(", ")})`,
         "corpus replayed": all.map((r) => `${r.target} ${r.replayed}`).join(", "),

@@ -46,7 +46,7 @@ function pump(s: Socket, unit: string, total: number): Promise<void> {
 async function smtpAttack(
   port: number,
   prelude: string[],
-  flood: { unit: string; bytes: number; then?: string } | null,
+  flood: { unit: string; bytes: number; finish?: string } | null,
 ) {
   const c = await SmtpConn.open(port, { localAddress: ATTACKER });
   if (!c) return { code: -1, text: "connect failed" };
@@ -57,7 +57,7 @@ async function smtpAttack(
   }
   if (flood) {
     void pump(c.socket, flood.unit, flood.bytes).then(() => {
-      if (flood.then && !c.socket.destroyed) c.socket.write(flood.then);
+      if (flood.finish && !c.socket.destroyed) c.socket.write(flood.finish);
     });
   }
   const r = await c.reply(60_000);
@@ -73,13 +73,13 @@ export async function limitsScenario(): Promise<ScenarioResult> {
   let mx: MxProcess | null = null;
   const held: Array<{ destroy(): void }> = [];
   try {
-    await provision(dataDir);
     mx = await spawnMx({
       mode: "serve",
       dataDir,
       ports: await freePorts(),
       toml: `[limits]\nmaxMessageBytes = ${MAX_MESSAGE}\ncommandTimeoutMs = 3000\ndataTimeoutMs = 3000\n`,
     });
+    await provision(mx, dataDir);
     const server = mx;
     const p = server.ports;
     // A message to FETCH, for the reader that never reads.
@@ -114,9 +114,9 @@ export async function limitsScenario(): Promise<ScenarioResult> {
     const attacks = {
       // 2. A 64 MiB message against a 4 MiB limit.
       huge: smtpAttack(p.smtp, ["EHLO a.test", `MAIL FROM:<${FROM}>`, `RCPT TO:<${USER}>`, "DATA"], {
-        unit: "x".repeat(998) + "\r\n",
+        unit: `${"x".repeat(998)}\r\n`,
         bytes: 64 * 1024 * 1024,
-        then: ".\r\n", // SMTP answers the size limit at the end of DATA; until then it discards
+        finish: ".\r\n", // SMTP answers the size limit at the end of DATA; until then it discards
       }).then((r) => {
         results["SMTP: 64 MiB message (limit 4 MiB)"] = r.text.split("\n")[0] ?? "";
         c.check(r.code === 552, `huge message: ${r.code} ${r.text}`);
@@ -125,7 +125,7 @@ export async function limitsScenario(): Promise<ScenarioResult> {
       headers: smtpAttack(p.smtp, ["EHLO a.test", `MAIL FROM:<${FROM}>`, `RCPT TO:<${USER}>`, "DATA"], {
         unit: "X-Endless: yes\r\n",
         bytes: 64 * 1024 * 1024,
-        then: ".\r\n",
+        finish: ".\r\n",
       }).then((r) => {
         results["SMTP: endless header lines"] = r.text.split("\n")[0] ?? "";
         c.check(r.code === 552, `endless headers: ${r.code} ${r.text}`);

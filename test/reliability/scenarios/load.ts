@@ -43,7 +43,6 @@ export async function loadScenario(opts: {
   let mx: MxProcess | null = null;
   const imap: ImapConn[] = [];
   try {
-    await provision(dataDir);
     // The default SMTP cap is exactly 1,000 connections; leave room for the closing ones.
     mx = await spawnMx({
       mode: "serve",
@@ -51,6 +50,7 @@ export async function loadScenario(opts: {
       ports: await freePorts(),
       toml: `[limits]\nmaxConnections = ${opts.smtpSessions + 200}\n`,
     });
+    await provision(mx, dataDir);
     const server = mx;
     const rss = sampleRss(() => server.pid, 1000);
     const ledger = new Ledger("load");
@@ -191,6 +191,18 @@ export async function loadScenario(opts: {
       ok: c.failures.length === 0,
       seconds: (Date.now() - t0) / 1000,
       failures: c.failures,
+      totals: {
+        accepted: total,
+        stored: report.stored,
+        duplicated: report.duplicated,
+        peakConnections: peakSmtp + peakImap,
+        p99: {
+          "SMTP greeting, 1,000 concurrent": greetP99,
+          "end of DATA, 1,000 concurrent": dataP99,
+          "end of DATA, sustained": percentile(stats.latencies, 99),
+          "IMAP NOOP on 5,000 idle connections": percentile(noopMs, 99),
+        },
+      },
       figures: {
         "peak connections": `SMTP ${peakSmtp} concurrent; IMAP ${peakImap} (${opts.imapIdle} idle + ${idlers.length} in IDLE)`,
         [`${opts.smtpSessions} concurrent SMTP`]: `${codesText(concurrentCodes)} in ${concurrentSeconds.toFixed(1)} s; greeting p99 ${ms(greetP99)}, end-of-DATA p99 ${ms(dataP99)}`,

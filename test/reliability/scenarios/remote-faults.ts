@@ -22,8 +22,8 @@ export async function remoteFaultsScenario(opts: { seconds: number }): Promise<S
   let relay: MxProcess | null = null;
   let proxy: Awaited<ReturnType<typeof startFaultProxy>> | null = null;
   try {
-    await provision(edgeDir);
     edge = await spawnMx({ mode: "serve", dataDir: edgeDir, ports: await freePorts() });
+    await provision(edge, edgeDir);
     proxy = await startFaultProxy(edge.ports.http, { rate: 0.04, stallMs: 3500 });
     relay = await spawnMx({
       mode: "relay",
@@ -76,6 +76,13 @@ export async function remoteFaultsScenario(opts: { seconds: number }): Promise<S
       ok: c.failures.length === 0,
       seconds: (Date.now() - t0) / 1000,
       failures: c.failures,
+      totals: {
+        accepted,
+        stored: report.stored,
+        duplicated: report.duplicated,
+        faults: faultsBeforeDrain,
+        p99: { "end of DATA, remote mode under faults": percentile(stats.latencies, 99) },
+      },
       figures: {
         "messages accepted": accepted,
         "messages stored": report.stored,

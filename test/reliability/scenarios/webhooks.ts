@@ -102,7 +102,6 @@ export async function webhookScenario(opts: { messages: number; kills: number })
     const receiver = app;
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
     const port = (receiver.address() as { port: number }).port;
-    await provision(dataDir);
     const ports = await freePorts();
     const toml = `webhookAllow = ["127.0.0.0/8"]
 webhookRetry = { baseDelayMs = 200, maxDelayMs = 1000, maxAttempts = 40 }
@@ -113,6 +112,7 @@ url = "http://127.0.0.1:${port}/hook"
 secret = "${secret}"
 `;
     mx = await spawnMx({ mode: "serve", dataDir, ports, toml });
+    await provision(mx, dataDir);
     const ledger = new Ledger("hook");
     const stats = newStats();
     let made = 0;
@@ -208,6 +208,11 @@ secret = "${secret}"
       ok: c.failures.length === 0,
       seconds: (Date.now() - t0) / 1000,
       failures: c.failures,
+      totals: {
+        faults: totalRequests - o("ok"),
+        kills,
+        p99: { "webhook first attempt → processed": percentile(deliveredAfter, 99) },
+      },
       figures: {
         "messages / processed exactly once": `${ledger.acceptedCount} / ${processed.size}`,
         "receiver requests (outcomes)": `${totalRequests} (ok ${o("ok")}, 500 ${o("500")}, 503 ${o("503")}, drop ${o("drop-before")}, drop-after-processing ${o("drop-after")}, slow ${o("slow")})`,
