@@ -46,6 +46,12 @@ export interface SessionOptions {
 type State = "notauth" | "auth" | "logout";
 
 const MAX_PENDING_BYTES = 256 * 1024;
+/**
+ * A refused command (line over the parser's cap, a LITERAL+ over the literal cap) is skipped until it
+ * ends, so its tagged BAD/NO comes in order. A client that keeps sending past this much is not going to
+ * end it: it gets BYE and the connection is closed, instead of feeding the server bytes forever.
+ */
+const MAX_DISCARD_BYTES = 1024 * 1024;
 /** Marks a result whose tagged response the handler already sent (STARTTLS). */
 const SENT = "\u0000";
 
@@ -62,6 +68,8 @@ export class ImapSession implements SessionContext {
   #detach = () => {};
   #compression: Compression | null = null;
   #flushScheduled = false;
+  /** Set once the session gave up on the client (BYE sent): further input is ignored. */
+  #closing = false;
   user = "";
   readonly enabled = new Set<string>();
   selected: SelectedMailbox | null = null;
@@ -117,7 +125,18 @@ export class ImapSession implements SessionContext {
   }
 
   #onData(chunk: Uint8Array): void {
+    if (this.#closing) return; // after our BYE: read and dropped, never parsed
     this.#parser.push(chunk);
+    if (this.#parser.discarded > MAX_DISCARD_BYTES) {
+      this.#closing = true;
+      this.#state = "logout";
+      this.#parser.reset();
+      this.line("* BYE Command exceeds the line or literal limit; closing connection");
+      void this.#end();
+      // A client that ignores our FIN and keeps sending is cut off.
+      setTimeout(() => this.#socket.destroy(), 2000).unref();
+      return;
+    }
     // A client that pipelines faster than we answer waits in its own socket buffer, not in our memory.
     if (this.#parser.buffered > MAX_PENDING_BYTES && !this.#lineWaiter) this.#socket.pause();
     if (this.#lineWaiter) {

@@ -35,6 +35,11 @@ function lex(s: string): Tok[] {
     } else {
       let j = i;
       while (j < s.length && !/[\s()"<>@,;:]/.test(s[j] as string)) j++;
+      // A stray ")" (no comment open) is dropped; without this step the loop would never advance.
+      if (j === i) {
+        i++;
+        continue;
+      }
       out.push({ t: "word", v: s.slice(i, j) });
       i = j;
     }
