@@ -14,6 +14,7 @@ import { openEmbeddedStore } from "../edge/embedded.ts";
 import { listenerTls } from "../src/config.ts";
 import { StoreError } from "../src/store/index.ts";
 import { ConfigError, type ConfigOverrides, loadConfig, PORT_OPTIONS } from "./config-load.ts";
+import { StartupError } from "./edge-startup.ts";
 import { createLogger, levelFromEnv } from "./log.ts";
 import { serve } from "./serve.ts";
 
@@ -23,7 +24,8 @@ const USAGE = `usage: mxedge <command> [options]
 
 commands:
   serve                         run edge + relay in one process (embedded SQLite in --data)
-  relay --edge URL              run only the relay against a deployed edge (MXEDGE_RELAY_SECRET)
+  relay --edge URL | --config F  run only the relay against a deployed edge (secret: MXEDGE_RELAY_SECRET
+                                or MXEDGE_RELAY_SECRET_FILE; SIGTERM drains, SIGHUP reloads config + certs)
   domain add <domain>           add a domain
   domain list                   list domains
   user add <address> --password-stdin
@@ -108,7 +110,10 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
   const config = loadConfig(overrides(parsed.values), process.env);
-  if (relayOnly && !config.edge.url) throw new UsageError("relay mode needs --edge URL (or MXEDGE_EDGE_URL)");
+  if (relayOnly && !config.edge.url)
+    throw new UsageError(
+      "relay mode needs the edge's URL: --edge URL, MXEDGE_EDGE_URL or edge.url in --config",
+    );
   const log = createLogger(levelFromEnv(process.env.MXEDGE_LOG));
   const server = await serve(config, process.env, log);
   out(
@@ -122,7 +127,14 @@ async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
       `  ${l.name.padEnd(12)} ${cfg?.host}:${l.port}  (${cfg?.role}, ${tls === "implicit" ? "implicit TLS" : tls === "proxy" ? "TLS at proxy" : "STARTTLS"})`,
     );
   }
-  if (server.http) {
+  if (server.edgeAtStart) out(`  edge         ${config.edge.url}  (${server.edgeAtStart})`);
+  if (server.acmeHttpPort !== null)
+    out(
+      `  acme         http://${config.tls.acme?.http.host}:${server.acmeHttpPort}  (HTTP-01 challenges only)`,
+    );
+  if (server.http && server.mode === "relay")
+    out(`  admin        http://${config.http.host}:${server.http.port}  (/healthz, /readyz, /metrics)`);
+  if (server.http && server.mode === "embedded") {
     out(`  http         http://${config.http.host}:${server.http.port}  (admin API and relay API)`);
     out(`  admin token  ${server.adminToken}  (also in ${server.dataDir}/secrets.json)`);
     out("next:");
@@ -140,11 +152,29 @@ async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("server.stopping", { signal });
-    await server.close();
+    await server
+      .drain()
+      .catch((err: unknown) => log.error("server.drain-failed", { reason: (err as Error).message }));
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  // SIGHUP: read the config again; an invalid one is refused and the running one stays.
+  process.on("SIGHUP", () => {
+    if (stopping) return;
+    let next: ReturnType<typeof loadConfig>;
+    try {
+      next = loadConfig(overrides(parsed.values), process.env);
+    } catch (err) {
+      log.error("config.reload-refused", { reason: (err as Error).message, keeping: "the running config" });
+      return;
+    }
+    server
+      .reload(next)
+      .catch((err: unknown) =>
+        log.error("config.reload-refused", { reason: (err as Error).message, keeping: "the running config" }),
+      );
+  });
 }
 
 async function runAdmin(parsed: Parsed): Promise<void> {
@@ -248,6 +278,10 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`mxedge: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof StartupError) {
+      process.stderr.write(`mxedge: cannot start: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof StoreError) {
       process.stderr.write(`mxedge: ${err.message}\n`);

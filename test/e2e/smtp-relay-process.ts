@@ -7,6 +7,8 @@ import { freePort, runtimeCommand } from "./harness.ts";
 
 export interface RunningRelay {
   smtp: number;
+  /** The admin port: /healthz, /readyz, /metrics. */
+  http: number;
   pid: number;
   output: () => string;
   stop(): Promise<void>;
@@ -24,6 +26,7 @@ export async function startRelay(opts: {
     submissions: await freePort(),
     imap: await freePort(),
     imaps: await freePort(),
+    http: await freePort(),
   };
   const flags = [
     "relay",
@@ -69,6 +72,7 @@ export async function startRelay(opts: {
   });
   return {
     smtp: ports.smtp,
+    http: ports.http,
     pid: child.pid ?? 0,
     output: () => output,
     async stop() {
