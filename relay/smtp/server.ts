@@ -378,8 +378,15 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
           if (!busy && !(c as unknown as { _closing?: boolean })._closing) bye(c);
         }
         if (Date.now() >= deadline) {
+          // Out of time: 421 (the client retries; nothing of this transaction was answered 250), a
+          // moment for it to arrive, then the sockets go.
           for (const st of open) {
             log.info("smtp.drain.cut", { client: st.info.client.address, inData: st.inData });
+            const c = st.connection;
+            if (c && !(c as unknown as { _closing?: boolean })._closing) bye(c);
+          }
+          await new Promise((r) => setTimeout(r, 300));
+          for (const st of open) {
             st.connection?._socket.destroy();
             st.closed();
           }
