@@ -177,6 +177,13 @@ export class AcmeManager {
 
   async #order(): Promise<{ cert: string; key: string }> {
     const { config, env } = this.#o;
+    acme.setLogger((message) => this.#o.log.debug("acme.client", { message }));
+    // No request may hang an order for ever (a CA that went away mid-order).
+    acme.axios.defaults.timeout = 30_000;
+    // acme-client retries a refused connection itself (5 × 5–25 s); the manager's own jittered retry
+    // schedule is the one that counts, so one inner attempt is enough.
+    const settings = (acme.axios.defaults as { acmeSettings?: { retryMaxAttempts: number } }).acmeSettings;
+    if (settings) settings.retryMaxAttempts = 1;
     if (config.caFile) {
       // The ACME directory's own HTTPS is signed by a private CA (pebble in tests, a company CA).
       acme.axios.defaults.httpsAgent = new Agent({
@@ -184,9 +191,19 @@ export class AcmeManager {
         keepAlive: false,
       });
     }
+    // The account's URL is kept next to its key: registering again with a known key makes acme-client
+    // send an account update, which some CAs (pebble) refuse.
+    const accountFile = join(this.#dir, "account.json");
+    const known = JSON.parse(readPrivate(accountFile) ?? "{}") as {
+      directoryUrl?: string;
+      accountUrl?: string;
+    };
     const client = new acme.Client({
       directoryUrl: config.directoryUrl,
       accountKey: await this.#accountKey(),
+      ...(known.directoryUrl === config.directoryUrl && known.accountUrl
+        ? { accountUrl: known.accountUrl }
+        : {}),
       backoffAttempts: 10,
       backoffMin: 200,
       backoffMax: 5000,
@@ -228,6 +245,9 @@ export class AcmeManager {
         }
       },
     });
+    const accountUrl = client.getAccountUrl();
+    if (accountUrl !== known.accountUrl)
+      writePrivate(accountFile, JSON.stringify({ directoryUrl: config.directoryUrl, accountUrl }));
     return { cert, key: certKey };
   }
 

@@ -55,8 +55,8 @@ export class CertStore {
   /** Adds or replaces the entry from `source`; `first` puts a new one in front (the default). */
   set(entry: CertEntry, first = false): void {
     const i = this.#entries.findIndex((e) => e.source === entry.source);
-    if (i >= 0) this.#entries[i] = entry;
-    else if (first) this.#entries.unshift(entry);
+    if (i >= 0 && !first) this.#entries[i] = entry;
+    else if (first) this.#entries = [entry, ...this.#entries.filter((e) => e.source !== entry.source)];
     else this.#entries.push(entry);
   }
 
