@@ -32,6 +32,12 @@ export class EdgeMonitor {
     return this.#state;
   }
 
+  /** What the start-up check found, until the first probe answers. */
+  assume(state: "up" | "down", reason: string | null): void {
+    const now = new Date().toISOString();
+    this.#state = { state, since: now, lastError: reason, lastCheck: now };
+  }
+
   isDown(): boolean {
     return this.#state.state === "down";
   }

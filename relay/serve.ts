@@ -86,6 +86,7 @@ export async function serve(
   let draining = false;
   let current = config;
   let edgeAtStart: string | null = null;
+  let startCheckFailed: string | null = null;
 
   const edgeClients = (cfg: Config) => ({
     edge: new EdgeClient({ fetch: edgeFetch, baseUrl, secret: relaySecret, timeoutMs: cfg.edge.timeoutMs }),
@@ -123,6 +124,7 @@ export async function serve(
       if (!(err instanceof EdgeUnreachable)) throw err;
       // Stay up: SMTP answers 4xx until the edge answers, then mail flows without a restart.
       edgeAtStart = `${err.message}; starting anyway, mail gets 4xx until it answers`;
+      startCheckFailed = err.message;
       log.error("edge.unreachable-at-start", { url: baseUrl, reason: err.message });
     }
     // The admin port: /metrics, /healthz, /readyz.
@@ -174,6 +176,7 @@ export async function serve(
     config.edge.healthIntervalMs,
     log,
   );
+  if (startCheckFailed !== null) monitor.assume("down", startCheckFailed);
   monitor.start();
   const edgeMonitor = monitor;
 

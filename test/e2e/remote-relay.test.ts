@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, freePort } from "./harness.ts";
-import { openSession } from "./smtp-raw.ts";
+import { openSession, RawSmtp } from "./smtp-raw.ts";
 import { type RunningRelay, startRelay } from "./smtp-relay-process.ts";
 import { applyMigrations, startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
 
@@ -118,7 +118,16 @@ describe("remote mode against wrangler dev", () => {
       });
       expect(viaFile.output()).toMatch(/reachable, relay secret accepted/);
       await viaFile.stop();
-      const nowhere = await startRelay({ edgeUrl: `http://127.0.0.1:${await freePort()}`, secret: SECRET });
+      // The relay stays up; with whenDown = "421" it refuses SMTP at connect while the edge is down.
+      const nowhere = await startRelay({
+        edgeUrl: `http://127.0.0.1:${await freePort()}`,
+        secret: SECRET,
+        toml: '[edge]\nwhenDown = "421"\nhealthIntervalMs = 200\n',
+      });
+      const refused = await RawSmtp.open(nowhere.smtp);
+      const greeting = await refused.reply();
+      refused.close();
+      expect(greeting?.text).toMatch(/^421 4\.3\.0 relay\.e2e\.test Service temporarily unavailable/);
       expect(nowhere.output()).toMatch(
         /edge unreachable: http:\/\/127\.0\.0\.1:\d+ did not answer \(connect ECONNREFUSED/,
       );
