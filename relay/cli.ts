@@ -297,5 +297,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
-if (code !== 0) process.exit(code);
+// No top-level await: the single-executable build (scripts/build-binary.ts) bundles this file as CommonJS.
+void main(process.argv.slice(2)).then((code) => {
+  if (code !== 0) process.exit(code);
+});
