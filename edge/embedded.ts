@@ -2,6 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
+import type { MailService } from "../src/admin/mail-service.ts";
 import type { Config } from "../src/config.ts";
 import { type Cidr, parseCidrList } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
@@ -38,13 +39,19 @@ export interface EmbeddedEdgeOptions {
   relaySecret: string;
   adminToken: string;
   maxMessageBytes: number;
+  quotaBytes?: number | null;
   auth?: AuthPolicy;
   policy?: PolicyConfig;
   webhookAllow?: Cidr[];
   publicUrl?: string;
+  mailService?: MailService;
+  dkimSecret?: string;
 }
 
-/** The embedded edge's options from the config file: what `serve` and its edge worker both open. */
+/**
+ * The embedded edge's options from the config file, as `serve` and its edge thread both open it
+ * (the admin options — mail service, DKIM secret — are added by `serve`; the thread only ingests).
+ */
 export function embeddedEdgeOptions(
   config: Config,
   dataDir: string,
@@ -56,6 +63,7 @@ export function embeddedEdgeOptions(
     relaySecret: secrets.relaySecret,
     adminToken: secrets.adminToken,
     maxMessageBytes: config.limits.maxMessageBytes,
+    quotaBytes: config.limits.quotaBytes,
     auth: config.auth.enabled
       ? {
           resolver: resolverFromConfig(config.dns),
@@ -77,10 +85,13 @@ export async function openEmbeddedEdge(opts: EmbeddedEdgeOptions): Promise<Embed
     relaySecret: opts.relaySecret,
     adminToken: opts.adminToken,
     maxMessageBytes: opts.maxMessageBytes,
+    quotaBytes: opts.quotaBytes,
     auth: opts.auth,
     policy: opts.policy,
     webhookAllow: opts.webhookAllow,
     publicUrl: opts.publicUrl,
+    mailService: opts.mailService,
+    dkimSecret: opts.dkimSecret,
   });
   return { ...opened, app };
 }
