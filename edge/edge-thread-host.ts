@@ -2,7 +2,7 @@
  * Runs the embedded edge on a worker thread (edge/edge-thread.ts) and gives the relay a `fetch` to it.
  *
  * Request bodies are streamed to the thread chunk by chunk (each chunk copied once, then transferred),
- * and the thread's answer comes back whole (the relay API answers are small JSON). If the thread dies,
+ * with at most WINDOW bytes not yet read by the app in flight, and the thread's answer comes back whole (the relay API answers are small JSON). If the thread dies,
  * every open exchange fails (the relay turns that into 451) and the next request starts a new thread.
  */
 import { Worker } from "node:worker_threads";
@@ -19,7 +19,13 @@ interface Open {
   reject(error: Error): void;
   /** Set while the request body is still being sent. */
   reader: ReadableStreamDefaultReader<Uint8Array> | null;
+  /** Body bytes sent but not yet read by the app, and who waits for that to shrink. */
+  inFlight: number;
+  wake: (() => void) | null;
 }
+
+/** Body bytes in flight per request before the sender waits for the app to read (flow control). */
+const WINDOW = 1024 * 1024;
 
 const ENTRY = new URL("./edge-thread.ts", import.meta.url);
 
@@ -49,13 +55,21 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
       if (m.type === "ready" || m.type === "start-failed") return;
       const entry = open.get(m.id);
       if (!entry) return;
+      if (m.type === "ack") {
+        entry.inFlight -= m.bytes;
+        entry.wake?.();
+        entry.wake = null;
+        return;
+      }
       if (m.type === "cancel") {
         void entry.reader?.cancel().catch(() => {});
         entry.reader = null;
+        entry.wake?.();
         return;
       }
       open.delete(m.id);
       void entry.reader?.cancel().catch(() => {});
+      entry.wake?.();
       if (m.type === "failed") entry.reject(new Error(`edge thread: ${m.message}`));
       else entry.resolve(new Response(m.body, { status: m.status, headers: m.headers }));
     });
@@ -63,6 +77,7 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
       for (const [id, entry] of open) {
         open.delete(id);
         void entry.reader?.cancel().catch(() => {});
+        entry.wake?.();
         entry.reject(new Error(reason));
       }
       // The next request starts a new thread (unless the server is shutting down).
@@ -89,7 +104,13 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
         if (done) return send({ type: "end", id });
         // A chunk may be a view into a larger (pooled) buffer: copy it, then move the copy.
         const chunk = value.slice();
+        entry.inFlight += chunk.length; // before the transfer, which empties `chunk`
         send({ type: "body", id, chunk }, [chunk.buffer as ArrayBuffer]);
+        while (entry.inFlight > WINDOW && open.get(id)?.reader === reader) {
+          await new Promise<void>((r) => {
+            entry.wake = r;
+          });
+        }
       }
     } catch (err) {
       if (open.has(id)) send({ type: "abort", id, reason: (err as Error).message || "request body failed" });
@@ -100,7 +121,7 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
     const worker = await current;
     const id = nextId++;
     return new Promise<Response>((resolve, reject) => {
-      open.set(id, { resolve, reject, reader: null });
+      open.set(id, { resolve, reject, reader: null, inFlight: 0, wake: null });
       const message: ToWorker = {
         type: "request",
         id,
@@ -117,6 +138,7 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
           if (!entry) return;
           open.delete(id);
           void entry.reader?.cancel().catch(() => {});
+          entry.wake?.();
           worker.postMessage({ type: "abort", id, reason: "request aborted" } satisfies ToWorker);
           entry.reject(new Error("request aborted"));
         },

@@ -32,4 +32,6 @@ export type FromWorker =
   | { type: "response"; id: number; status: number; headers: [string, string][]; body: Uint8Array }
   | { type: "failed"; id: number; message: string }
   /** The app stopped reading this request's body: stop sending it. */
-  | { type: "cancel"; id: number };
+  | { type: "cancel"; id: number }
+  /** The app has read this many more body bytes (flow control: the sender keeps a bounded window). */
+  | { type: "ack"; id: number; bytes: number };

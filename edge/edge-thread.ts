@@ -21,8 +21,61 @@ try {
   process.exit(1);
 }
 
+/**
+ * A request body arriving from the main thread: chunks wait here until the app reads them, and each
+ * read is acknowledged, so the main thread never has more than its window in flight.
+ */
+class IncomingBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  #queue: Uint8Array[] = [];
+  #ended = false;
+  #failed: Error | null = null;
+  #wake: (() => void) | null = null;
+
+  constructor(id: number) {
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          while (this.#queue.length === 0 && !this.#ended && !this.#failed) {
+            await new Promise<void>((r) => {
+              this.#wake = r;
+            });
+          }
+          if (this.#failed) return controller.error(this.#failed);
+          const chunk = this.#queue.shift();
+          if (chunk) {
+            controller.enqueue(chunk);
+            post({ type: "ack", id, bytes: chunk.length });
+          } else controller.close();
+        },
+        cancel: () => {
+          if (bodies.delete(id)) post({ type: "cancel", id });
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  #notify() {
+    this.#wake?.();
+    this.#wake = null;
+  }
+  push(chunk: Uint8Array) {
+    this.#queue.push(chunk);
+    this.#notify();
+  }
+  end() {
+    this.#ended = true;
+    this.#notify();
+  }
+  fail(error: Error) {
+    this.#failed = error;
+    this.#notify();
+  }
+}
+
 /** Request bodies still arriving from the main thread. */
-const bodies = new Map<number, ReadableStreamDefaultController<Uint8Array>>();
+const bodies = new Map<number, IncomingBody>();
 
 async function exchange(id: number, request: Request): Promise<void> {
   try {
@@ -47,14 +100,9 @@ port.on("message", (m: ToWorker) => {
     case "request": {
       let body: ReadableStream<Uint8Array> | null = null;
       if (m.hasBody) {
-        body = new ReadableStream<Uint8Array>({
-          start: (controller) => {
-            bodies.set(m.id, controller);
-          },
-          cancel: () => {
-            if (bodies.delete(m.id)) post({ type: "cancel", id: m.id });
-          },
-        });
+        const incoming = new IncomingBody(m.id);
+        bodies.set(m.id, incoming);
+        body = incoming.stream;
       }
       const request = new Request(m.url, {
         method: m.method,
@@ -66,14 +114,14 @@ port.on("message", (m: ToWorker) => {
       return;
     }
     case "body":
-      bodies.get(m.id)?.enqueue(m.chunk);
+      bodies.get(m.id)?.push(m.chunk);
       return;
     case "end":
-      bodies.get(m.id)?.close();
+      bodies.get(m.id)?.end();
       bodies.delete(m.id);
       return;
     case "abort":
-      bodies.get(m.id)?.error(new Error(m.reason));
+      bodies.get(m.id)?.fail(new Error(m.reason));
       bodies.delete(m.id);
       return;
     case "close":
