@@ -14,6 +14,7 @@ import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } fr
 import { parseCidrList } from "../src/net/cidr.ts";
 import { compilePolicy } from "../src/rules/index.ts";
 import { AcmeManager } from "./acme/manager.ts";
+import { adminEdgeOptions } from "./admin-options.ts";
 import { watchCertFiles } from "./certs/files.ts";
 import { CertStore, makeEntry } from "./certs/store.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
@@ -23,6 +24,7 @@ import { healthResponse } from "./health.ts";
 import { streamingFetch } from "./http-fetch.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
 import { createImapEngine } from "./imap/server.ts";
+import { isStoreWrite } from "./imap/watcher.ts";
 import { ImapClient } from "./imap-client.ts";
 import { type ProtocolHandler, type RunningListener, startListener } from "./listener.ts";
 import type { Logger } from "./log.ts";
@@ -83,6 +85,7 @@ export async function serve(
   let http: RunningHttp | null = null;
   let adminToken: string | null = null;
   let closeEdge = () => {};
+  const storeChanged: Array<() => void> = [];
   let draining = false;
   let current = config;
   let edgeAtStart: string | null = null;
@@ -143,6 +146,7 @@ export async function serve(
       relaySecret,
       adminToken,
       maxMessageBytes: config.limits.maxMessageBytes,
+      quotaBytes: config.limits.quotaBytes,
       auth: config.auth.enabled
         ? {
             resolver: resolverFromConfig(config.dns),
@@ -153,10 +157,16 @@ export async function serve(
       policy: compilePolicy(config),
       webhookAllow: parseCidrList(config.webhookAllow),
       publicUrl: config.publicUrl ?? `http://${config.http.host}:${config.http.port}`,
+      ...adminEdgeOptions(config, dataDir, env),
     });
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;
-    edgeFetch = async (req) => app.fetch(req);
+    edgeFetch = async (req) => {
+      const res = await app.fetch(req);
+      // Any successful write in this process wakes idling IMAP clients (see imap/watcher.ts).
+      if (res.ok && isStoreWrite(req)) for (const fn of storeChanged) fn();
+      return res;
+    };
     baseUrl = "http://edge.internal";
     // The relay's Prometheus metrics and health share the HTTP port with the edge's API.
     http = await serveHttp((req) => admin(req) ?? app.fetch(req), config.http.host, config.http.port);
@@ -197,6 +207,9 @@ export async function serve(
             maxMessageBytes: cfg.limits.maxMessageBytes,
             // IDLE polls the store: every second in-process, every 10 s against a remote edge.
             idlePollMs: Number(env.MXEDGE_IMAP_IDLE_POLL_MS) || (cfg.edge.url ? 10_000 : 1000),
+            onStoreChange: cfg.edge.url ? undefined : (fn) => storeChanged.push(fn),
+            // Message bodies kept in memory across IMAP sessions (default 64 MiB).
+            cacheBytes: Number(env.MXEDGE_IMAP_CACHE_BYTES) || undefined,
           })
         : (() => {
             const smtp = createSmtpEngine({

@@ -136,6 +136,8 @@ export const ConfigSchema = z.strictObject({
         .max(512 * 1024 * 1024)
         .default(25 * 1024 * 1024),
       maxRecipients: z.number().int().min(1).max(10_000).default(1000),
+      /** IMAP QUOTA (RFC 9208): storage per user in bytes unless the user has its own; null = unlimited. */
+      quotaBytes: z.number().int().min(0).nullable().default(null),
       /** Bare CR or LF in DATA: refuse the message (Postfix smtpd_forbid_bare_newline) or turn it into CRLF. */
       bareNewlines: z.enum(["reject", "normalize"]).default("reject"),
       /** Longest SMTP command line in bytes (RFC 5321: 512; Postfix line_length_limit: 2048); longer gets 421. */
