@@ -26,6 +26,8 @@ export interface EdgeOptions {
   adminToken: string;
   hostname?: string;
   maxMessageBytes?: number;
+  /** IMAP QUOTA default per user in bytes (users.quota_bytes overrides); null or absent = unlimited. */
+  quotaBytes?: number | null;
   now?: () => number;
   /** SPF/DKIM/DMARC/ARC: the DNS resolver and what to do with the results. */
   auth?: AuthPolicy;
@@ -54,6 +56,7 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     adminToken: options.adminToken,
     hostname: options.hostname ?? "mxedge.invalid",
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    quotaBytes: options.quotaBytes ?? null,
     now: options.now ?? Date.now,
     auth: options.auth,
     policy: options.policy,

@@ -8,6 +8,8 @@ export interface EdgeContext extends PipelineDeps {
   adminToken: string;
   /** The largest message the edge accepts (and the relay advertises with SIZE). */
   maxMessageBytes: number;
+  /** IMAP QUOTA default per user in bytes; null = unlimited. */
+  quotaBytes?: number | null;
   /** Key for the signed download links in webhook payloads. */
   urlSigningKey: string;
   /** CIDRs webhook targets may be in despite being private (admin API checks). */

@@ -36,6 +36,7 @@ export async function openEmbeddedEdge(opts: {
   relaySecret: string;
   adminToken: string;
   maxMessageBytes: number;
+  quotaBytes?: number | null;
   auth?: AuthPolicy;
   policy?: PolicyConfig;
   webhookAllow?: Cidr[];
@@ -50,6 +51,7 @@ export async function openEmbeddedEdge(opts: {
     relaySecret: opts.relaySecret,
     adminToken: opts.adminToken,
     maxMessageBytes: opts.maxMessageBytes,
+    quotaBytes: opts.quotaBytes,
     auth: opts.auth,
     policy: opts.policy,
     webhookAllow: opts.webhookAllow,

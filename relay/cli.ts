@@ -15,6 +15,7 @@ import { StoreError } from "../src/store/index.ts";
 import { adminTransport } from "./cli/admin-transport.ts";
 import { ADMIN_NOUNS, ApiError, type CommandOptions, CommandUsageError, runCommand } from "./cli/commands.ts";
 import { ConfigError, type ConfigOverrides, loadConfig, PORT_OPTIONS } from "./config-load.ts";
+import { StartupError } from "./edge-startup.ts";
 import { createLogger, levelFromEnv } from "./log.ts";
 
 const VERSION = "0.1.0";
@@ -23,7 +24,8 @@ const USAGE = `usage: mxedge <command> [options]
 
 commands:
   serve                         run edge + relay in one process (embedded SQLite in --data)
-  relay --edge URL              run only the relay against a deployed edge (MXEDGE_RELAY_SECRET)
+  relay --edge URL | --config F  run only the relay against a deployed edge (secret: MXEDGE_RELAY_SECRET
+                                or MXEDGE_RELAY_SECRET_FILE; SIGTERM drains, SIGHUP reloads config + certs)
   domain add|list|show|rm <domain>
   domain set <domain> [--plus-addressing on|off] [--mta-sts enforce|testing|none]
              [--dmarc-policy none|quarantine|reject] [--dmarc-rua mailto:…] [--tls-rpt-rua mailto:…]
@@ -129,7 +131,10 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
   const config = loadConfig(overrides(parsed.values), process.env);
-  if (relayOnly && !config.edge.url) throw new UsageError("relay mode needs --edge URL (or MXEDGE_EDGE_URL)");
+  if (relayOnly && !config.edge.url)
+    throw new UsageError(
+      "relay mode needs the edge's URL: --edge URL, MXEDGE_EDGE_URL or edge.url in --config",
+    );
   const log = createLogger(levelFromEnv(process.env.MXEDGE_LOG));
   // Loaded here, not at the top: admin commands start faster without the relay's listeners and the pipeline.
   const { serve } = await import("./serve.ts");
@@ -145,7 +150,14 @@ async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
       `  ${l.name.padEnd(12)} ${cfg?.host}:${l.port}  (${cfg?.role}, ${tls === "implicit" ? "implicit TLS" : tls === "proxy" ? "TLS at proxy" : "STARTTLS"})`,
     );
   }
-  if (server.http) {
+  if (server.edgeAtStart) out(`  edge         ${config.edge.url}  (${server.edgeAtStart})`);
+  if (server.acmeHttpPort !== null)
+    out(
+      `  acme         http://${config.tls.acme?.http.host}:${server.acmeHttpPort}  (HTTP-01 challenges only)`,
+    );
+  if (server.http && server.mode === "relay")
+    out(`  admin        http://${config.http.host}:${server.http.port}  (/healthz, /readyz, /metrics)`);
+  if (server.http && server.mode === "embedded") {
     out(`  http         http://${config.http.host}:${server.http.port}  (admin API and relay API)`);
     out(`  admin token  ${server.adminToken}  (also in ${server.dataDir}/secrets.json)`);
     out("next:");
@@ -163,11 +175,29 @@ async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("server.stopping", { signal });
-    await server.close();
+    await server
+      .drain()
+      .catch((err: unknown) => log.error("server.drain-failed", { reason: (err as Error).message }));
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  // SIGHUP: read the config again; an invalid one is refused and the running one stays.
+  process.on("SIGHUP", () => {
+    if (stopping) return;
+    let next: ReturnType<typeof loadConfig>;
+    try {
+      next = loadConfig(overrides(parsed.values), process.env);
+    } catch (err) {
+      log.error("config.reload-refused", { reason: (err as Error).message, keeping: "the running config" });
+      return;
+    }
+    server
+      .reload(next)
+      .catch((err: unknown) =>
+        log.error("config.reload-refused", { reason: (err as Error).message, keeping: "the running config" }),
+      );
+  });
 }
 
 async function runAdmin(parsed: Parsed): Promise<number> {
@@ -233,6 +263,10 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`mxedge: ${err.message}\n`);
       return 2;
     }
+    if (err instanceof StartupError) {
+      process.stderr.write(`mxedge: cannot start: ${err.message}\n`);
+      return 1;
+    }
     if (err instanceof StoreError) {
       process.stderr.write(`mxedge: ${err.message}\n`);
       return 1;
@@ -247,5 +281,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
-if (code !== 0) process.exit(code);
+// No top-level await: the single-executable build (scripts/build-binary.ts) bundles this file as CommonJS.
+void main(process.argv.slice(2)).then((code) => {
+  if (code !== 0) process.exit(code);
+});
