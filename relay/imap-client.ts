@@ -96,8 +96,8 @@ export class ImapClient {
   status(user: string, names: string[]) {
     return this.#post("status", { user, names }, MailboxStatusSchema.array());
   }
-  select(user: string, name: string) {
-    return this.#post("select", { user, name }, SelectResponseSchema);
+  select(user: string, name: string, known?: { id: number; uidValidity: number; highestModseq: number }) {
+    return this.#post("select", { user, name, known }, SelectResponseSchema);
   }
   changes(user: string, mailboxId: number, sinceModseq: number, vanished = false) {
     return this.#post("changes", { user, mailboxId, sinceModseq, vanished }, ChangesResponseSchema);

@@ -9,7 +9,8 @@
  *   rename     { user, from, to }                      → { ok }
  *   subscribe  { user, name, subscribed }              → { ok }
  *   status     { user, names }                         → MailboxStatus[]
- *   select     { user, name }                          → SelectResponse (state + every UID with flags)
+ *   select     { user, name, known? }                  → SelectResponse (state + every UID with flags,
+ *                                                        or `unchanged` when the relay's snapshot is current)
  *   changes    { user, mailboxId, sinceModseq, vanished? } → ChangesResponse (IDLE/NOOP polling, QRESYNC)
  *   fetch      { user, mailboxId, uids, raw, structure? } → FetchRow[] (metadata; raw base64 and stored view when asked)
  *   store      { user, mailboxId, uids, op, flags, unchangedSince } → StoreResponse
@@ -70,7 +71,18 @@ export const MessageStateSchema = z.object({
 });
 export type MessageState = z.infer<typeof MessageStateSchema>;
 
+export const SelectRequestSchema = z.object({
+  user,
+  name,
+  /** The snapshot the relay already holds: when the mailbox is still at it, no state is sent. */
+  known: z
+    .object({ id: z.number().int(), uidValidity: z.number().int(), highestModseq: z.number().int() })
+    .optional(),
+});
+
 export const SelectResponseSchema = z.object({
+  /** True when `known` still describes the mailbox: messages and flagSets are then empty. */
+  unchanged: z.boolean().optional(),
   id: z.number().int(),
   name,
   uidValidity: z.number().int(),

@@ -19,6 +19,7 @@ import {
   NameRequestSchema,
   type QuotaResponse,
   RenameRequestSchema,
+  SelectRequestSchema,
   type SelectResponse,
   StatusRequestSchema,
   StoreRequestSchema,
@@ -120,8 +121,23 @@ export function imapRoutes(ctx: EdgeContext): Hono {
     });
   });
 
-  route("/select", NameRequestSchema, async (b, userId) => {
+  route("/select", SelectRequestSchema, async (b, userId) => {
     const box = await mail.mailbox(userId, b.name);
+    const k = b.known;
+    if (k && k.id === box.id && k.uidValidity === box.uidValidity && k.highestModseq === box.highestModseq) {
+      const same: SelectResponse = {
+        unchanged: true,
+        id: box.id,
+        name: box.name,
+        uidValidity: box.uidValidity,
+        uidNext: box.uidNext,
+        highestModseq: box.highestModseq,
+        messages: [],
+        flagSets: [],
+        keywords: [],
+      };
+      return same;
+    }
     const states = await mail.compactStates(box.id);
     const keywords = new Set<string>();
     for (const set of states.flagSets) for (const f of set) if (!SYSTEM_FLAGS.has(f)) keywords.add(f);

@@ -62,3 +62,40 @@ export class ViewCache<V extends { env: string; body: string; bs: string }> {
     }
   }
 }
+
+/**
+ * The last full SELECT state per user and mailbox name. A SELECT sends the snapshot's modseq, and
+ * when the mailbox has not moved the edge answers "unchanged" without the per-message state.
+ * Bounded by the number of messages held.
+ */
+export class SelectCache<V extends { messages: unknown[] }> {
+  readonly #maxMessages: number;
+  #messages = 0;
+  readonly #map = new Map<string, V>();
+  constructor(maxMessages: number) {
+    this.#maxMessages = maxMessages;
+  }
+  get(key: string): V | undefined {
+    const v = this.#map.get(key);
+    if (v) {
+      this.#map.delete(key);
+      this.#map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, v: V): void {
+    const old = this.#map.get(key);
+    if (old) {
+      this.#map.delete(key);
+      this.#messages -= old.messages.length;
+    }
+    if (v.messages.length > this.#maxMessages / 4) return;
+    this.#map.set(key, v);
+    this.#messages += v.messages.length;
+    for (const [k, x] of this.#map) {
+      if (this.#messages <= this.#maxMessages) break;
+      this.#map.delete(k);
+      this.#messages -= x.messages.length;
+    }
+  }
+}

@@ -254,7 +254,16 @@ export async function select(s: SessionContext, cmd: Command): Promise<Result> {
   s.selected = null;
   let sel: SelectedMailbox;
   try {
-    sel = new SelectedMailbox(await s.store.select(s.user, inName(s, a)), readOnly);
+    // A mailbox unchanged since this relay last loaded it is not sent again (see SelectCache).
+    const key = `${s.user}\u0000${inName(s, a)}`;
+    const snap = s.snapshots.get(key);
+    const known = snap
+      ? { id: snap.id, uidValidity: snap.uidValidity, highestModseq: snap.highestModseq }
+      : undefined;
+    const res = await s.store.select(s.user, inName(s, a), known);
+    const state = res.unchanged && snap ? { ...snap, uidNext: res.uidNext } : res;
+    if (!res.unchanged) s.snapshots.set(key, res);
+    sel = new SelectedMailbox(state, readOnly);
   } catch (err) {
     return storeFailure(err, cmd.name);
   }

@@ -6,6 +6,7 @@
 import type { Socket } from "node:net";
 import type { SecureContext } from "node:tls";
 import type { ConnectionInfo } from "../../src/connection.ts";
+import type { SelectResponse } from "../../src/contract-imap.ts";
 import { CommandParser, type ParserEvent, tokenText } from "../../src/imap/parser.ts";
 import { formatSet } from "../../src/imap/sequence.ts";
 import type { MessageView } from "../../src/imap/structure.ts";
@@ -14,7 +15,7 @@ import type { ImapClient } from "../imap-client.ts";
 import type { Logger } from "../log.ts";
 import { append } from "./append.ts";
 import { capabilities, decodePlain } from "./auth.ts";
-import type { BodyCache, ViewCache } from "./cache.ts";
+import type { BodyCache, SelectCache, ViewCache } from "./cache.ts";
 import { copy, expunge, store } from "./changes.ts";
 import { Compression } from "./compress.ts";
 import { bad, type Command, no, ok, type Result, type SessionContext } from "./context.ts";
@@ -36,6 +37,7 @@ export interface SessionOptions {
   store: ImapClient;
   cache: BodyCache;
   views: ViewCache<MessageView>;
+  snapshots: SelectCache<SelectResponse>;
   log: Logger;
   watcher: MailboxWatcher;
   autologoutMs: number;
@@ -89,6 +91,9 @@ export class ImapSession implements SessionContext {
   }
   get views(): ViewCache<MessageView> {
     return this.#opts.views;
+  }
+  get snapshots(): SelectCache<SelectResponse> {
+    return this.#opts.snapshots;
   }
 
   start(): void {

@@ -2,6 +2,8 @@
  * IMAP against a real `mxedge serve`, driven by imapflow (npm): structure and sections of a nested
  * multipart message with non-ASCII text, CONDSTORE, and IDLE learning of SMTP-delivered mail.
  */
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningMxedge, startMxedge } from "./harness.ts";
@@ -193,6 +195,15 @@ describe.runIf(enabled)("IMAP with imapflow", () => {
       expect(Date.now() - stored).toBeLessThan(1000);
       const msg = await c.fetchOne("2", { envelope: true });
       expect(msg ? msg.envelope?.subject : null).toBe("idle wakeup");
+      // Delivery (the SMTP pipeline) stored each message's IMAP view, so FETCH never parses.
+      const db = new DatabaseSync(join(mx.dataDir, "mxedge.db"), { readOnly: true });
+      const row = db.prepare("SELECT count(*) AS n, sum(structure IS NULL) AS missing FROM blobs").get() as {
+        n: number;
+        missing: number;
+      };
+      db.close();
+      expect(row.n).toBeGreaterThanOrEqual(2);
+      expect(row.missing).toBe(0);
       await idling.catch(() => {});
     } finally {
       await c.logout();

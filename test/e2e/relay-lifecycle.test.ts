@@ -7,6 +7,7 @@
  *  - /healthz and /readyz on the admin port.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -52,9 +53,18 @@ describe("SIGTERM drains", () => {
       Array.from({ length: 20 }, (_, i) => openTransaction(mx.ports.smtp, `drain-${i}`)),
     );
     const idle = await openSession(mx.ports.smtp);
+    const imap = createConnection(mx.ports.imap, "127.0.0.1");
+    let imapText = "";
+    imap.on("data", (d: Buffer) => {
+      imapText += d.toString();
+    });
+    imap.on("error", () => {});
+    await waitFor("the IMAP greeting", () => imapText.startsWith("* OK"));
     mx.signal("SIGTERM");
-    // The idle session is told at once; the listener takes no new connection.
+    // The idle session is told at once, IMAP gets BYE; the listener takes no new connection.
     expect((await idle.reply(5000))?.code).toBe(421);
+    await waitFor("IMAP BYE", () => /^\* BYE /m.test(imapText));
+    imap.destroy();
     await waitFor("readyz to say draining (or the port to close)", async () => {
       const r = await fetch(`http://127.0.0.1:${mx.ports.http}/readyz`).catch(() => null);
       return r === null || r.status === 503;

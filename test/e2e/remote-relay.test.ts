@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, freePort } from "./harness.ts";
 import { openSession, RawSmtp } from "./smtp-raw.ts";
@@ -41,6 +42,29 @@ async function send(subject: string): Promise<number> {
   } finally {
     c.close();
   }
+}
+
+/** Sends one IMAP command after the greeting (implicit TLS); resolves with everything up to its tagged reply. */
+async function imapLine(port: number, command: string): Promise<string> {
+  const socket = connect({ port, host: "127.0.0.1", rejectUnauthorized: false });
+  let text = "";
+  let sent = false;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`IMAP: no answer:\n${text}`)), 30_000);
+    socket.on("data", (d: Buffer) => {
+      text += d.toString();
+      if (!sent && text.includes("\r\n")) {
+        sent = true;
+        socket.write(`${command}\r\n`);
+      }
+      if (/^a (OK|NO|BAD) .*\r\n/m.test(text)) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(text);
+      }
+    });
+    socket.once("error", reject);
+  });
 }
 
 async function subjects(): Promise<string[]> {
@@ -83,6 +107,9 @@ describe("remote mode against wrangler dev", () => {
     };
     expect(down.edge.state).toBe("down");
     expect((await fetch(`http://127.0.0.1:${relay.http}/healthz`)).status).toBe(200); // alive, not ready
+    // IMAP says the same, in its words.
+    const imap = await imapLine(relay.imaps, 'a LOGIN user@remote-mode.test "a long password"');
+    expect(imap).toMatch(/^a NO \[UNAVAILABLE\]/m);
 
     await edge.restart();
     expect(await send("remote-2")).toBe(250);

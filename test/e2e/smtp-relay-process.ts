@@ -7,6 +7,8 @@ import { freePort, runtimeCommand } from "./harness.ts";
 
 export interface RunningRelay {
   smtp: number;
+  imap: number;
+  imaps: number;
   /** The admin port: /healthz, /readyz, /metrics. */
   http: number;
   pid: number;
@@ -81,6 +83,8 @@ export async function startRelay(opts: {
   return {
     exited,
     smtp: ports.smtp,
+    imap: ports.imap,
+    imaps: ports.imaps,
     http: ports.http,
     pid: child.pid ?? 0,
     output: () => output,

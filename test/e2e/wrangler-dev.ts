@@ -61,7 +61,7 @@ export async function startWranglerDev(persist: string, vars: Record<string, str
   };
   const kill = async () => {
     const c = child;
-    if (!c?.pid || c.exitCode !== null) return;
+    if (!c?.pid || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise((r) => c.once("exit", r));
     try {
       process.kill(-c.pid, "SIGKILL");

@@ -348,4 +348,38 @@ describe("IMAP session (in-process)", () => {
     expect(special).not.toMatch(/"INBOX"/);
     s.close();
   });
+
+  it("reselects from the relay's snapshot while the mailbox is unchanged, and reloads once it moved", async () => {
+    const a = await session();
+    const b = await session();
+    await a.cmd('LOGIN "bob@example.test" "long enough password"');
+    await b.cmd('LOGIN "bob@example.test" "long enough password"');
+    await a.cmd("CREATE Snap");
+    for (let i = 0; i < 3; i++) {
+      const msg = `Subject: s${i}\r\n\r\ns\r\n`;
+      await a.cmd(`APPEND Snap {${msg.length}+}\r\n${msg}`);
+    }
+    const first = await a.cmd("SELECT Snap");
+    expect(first).toMatch(/\* 3 EXISTS/);
+    const full = await client.select("bob@example.test", "Snap");
+    const same = await client.select("bob@example.test", "Snap", {
+      id: full.id,
+      uidValidity: full.uidValidity,
+      highestModseq: full.highestModseq,
+    });
+    expect(same).toMatchObject({ unchanged: true, messages: [] });
+    expect(await a.cmd("SELECT Snap")).toMatch(/\* 3 EXISTS/);
+    await b.cmd("SELECT Snap");
+    await b.cmd("STORE 2 +FLAGS (\\Flagged)");
+    await b.cmd("STORE 3 +FLAGS (\\Deleted)");
+    await b.cmd("EXPUNGE");
+    await a.cmd("UNSELECT");
+    const again = await a.cmd("SELECT Snap");
+    expect(again).toMatch(/\* 2 EXISTS/);
+    expect(await a.cmd("FETCH 1:* (UID FLAGS)")).toMatch(
+      /\* 1 FETCH \(UID 1 FLAGS \(\)\)\r\n\* 2 FETCH \(UID 2 FLAGS \(\\Flagged\)\)\r\n/,
+    );
+    a.close();
+    b.close();
+  });
 });
