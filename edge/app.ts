@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import type { Cidr } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
+import type { EmailHandlerHook } from "../src/pipeline/handler-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import type { Store } from "../src/store/index.ts";
 import { filesSigningKey } from "../src/webhooks/signed-url.ts";
@@ -36,6 +37,8 @@ export interface EdgeOptions {
   publicUrl?: string;
   /** How webhooks are posted (default: global fetch). */
   webhookFetch?: typeof fetch;
+  /** The user's email() handler (see edge/library): runs after the rules, before store. */
+  handler?: EmailHandlerHook;
   /** Where internal errors are reported; defaults to console.error. */
   onError?: (err: unknown) => void;
 }
@@ -52,6 +55,7 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     policy: options.policy,
     urlSigningKey: options.urlSigningKey ?? filesSigningKey(options.relaySecret),
     webhookAllow: options.webhookAllow ?? [],
+    handler: options.handler,
   };
   ctx.webhooks = {
     fetch: options.webhookFetch ?? ((input, init) => fetch(input, init)),

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Hono } from "hono";
 import type { Cidr } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
+import type { EmailHandlerHook } from "../src/pipeline/handler-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import { createEdgeApp } from "./app.ts";
@@ -39,6 +40,7 @@ export async function openEmbeddedEdge(opts: {
   policy?: PolicyConfig;
   webhookAllow?: Cidr[];
   publicUrl?: string;
+  handler?: EmailHandlerHook;
 }): Promise<EmbeddedEdge> {
   const opened = await openEmbeddedStore(opts.dataDir);
   const app = createEdgeApp({
@@ -51,6 +53,7 @@ export async function openEmbeddedEdge(opts: {
     policy: opts.policy,
     webhookAllow: opts.webhookAllow,
     publicUrl: opts.publicUrl,
+    handler: opts.handler,
   });
   return { ...opened, app };
 }

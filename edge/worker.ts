@@ -43,7 +43,7 @@ export interface Env {
 const RuleListSchema = RuleSchema.array();
 const DnsblListSchema = DnsblSchema.array();
 
-function outboxDeps(env: Env): OutboxDeps {
+export function outboxDeps(env: Env): OutboxDeps {
   return {
     store: createStore(d1Driver(env.DB)),
     now: Date.now,
@@ -61,7 +61,7 @@ function policyFrom(env: Env): PolicyConfig {
   return compilePolicy({ rules, dnsbl });
 }
 
-function authPolicy(env: Env): AuthPolicy {
+export function authPolicy(env: Env): AuthPolicy {
   const resolver = env.DNS_ZONE
     ? zoneResolver(parseZone(env.DNS_ZONE))
     : cachedResolver(

@@ -24,6 +24,7 @@ const USAGE = `usage: mxedge <command> [options]
 commands:
   serve                         run edge + relay in one process (embedded SQLite in --data)
   relay --edge URL              run only the relay against a deployed edge (MXEDGE_RELAY_SECRET)
+  serve --handler FILE          also run FILE's email() handler (mxedge/edge; or a Cloudflare Email Worker)
   domain add <domain>           add a domain
   domain list                   list domains
   user add <address> --password-stdin
@@ -65,6 +66,7 @@ function parse(argv: string[]) {
       http: { type: "string" },
       edge: { type: "string" },
       "dns-zone": { type: "string" },
+      handler: { type: "string" },
       smtp: { type: "string" },
       submission: { type: "string" },
       submissions: { type: "string" },
@@ -110,7 +112,13 @@ async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
   const config = loadConfig(overrides(parsed.values), process.env);
   if (relayOnly && !config.edge.url) throw new UsageError("relay mode needs --edge URL (or MXEDGE_EDGE_URL)");
   const log = createLogger(levelFromEnv(process.env.MXEDGE_LOG));
-  const server = await serve(config, process.env, log);
+  const handlerFile = parsed.values.handler ?? process.env.MXEDGE_HANDLER;
+  if (relayOnly && handlerFile) {
+    throw new UsageError(
+      "--handler runs in embedded mode (serve); against a remote edge, the handler is part of the Worker",
+    );
+  }
+  const server = await serve(config, process.env, log, { handlerFile });
   out(
     `mxedge ${VERSION}: ${server.mode === "embedded" ? "edge + relay in one process" : `relay for ${config.edge.url}`}`,
   );

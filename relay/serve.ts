@@ -4,11 +4,14 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { resolverFromConfig } from "../edge/dns-config.ts";
 import { openEmbeddedEdge } from "../edge/embedded.ts";
+import { type LoadedHandler, loadHandler } from "../edge/library/handler-module.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
 import { parseCidrList } from "../src/net/cidr.ts";
 import { compilePolicy } from "../src/rules/index.ts";
+import { DnsblSchema, RuleSchema } from "../src/rules/schema.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
 import { streamingFetch } from "./http-fetch.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
@@ -37,6 +40,7 @@ export async function serve(
   config: Config,
   env: Record<string, string | undefined>,
   log: Logger,
+  extras: { handlerFile?: string } = {},
 ): Promise<RunningServer> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -51,6 +55,7 @@ export async function serve(
   let closeEdge = () => {};
 
   if (config.edge.url) {
+    if (extras.handlerFile) throw new Error("--handler needs the embedded edge (no edge.url)");
     relaySecret = env.MXEDGE_RELAY_SECRET ?? "";
     if (!relaySecret) throw new Error("remote mode needs the relay secret in MXEDGE_RELAY_SECRET");
     edgeFetch = streamingFetch; // node:http, not global fetch: see relay/http-fetch.ts (memory)
@@ -59,6 +64,7 @@ export async function serve(
     const secrets = loadSecrets(dataDir, env);
     relaySecret = secrets.relaySecret;
     adminToken = secrets.adminToken;
+    const handler = extras.handlerFile ? await importHandler(extras.handlerFile, env, log) : null;
     const edge = await openEmbeddedEdge({
       dataDir,
       hostname: config.hostname,
@@ -72,12 +78,17 @@ export async function serve(
             enforceDmarc: config.auth.enforceDmarc,
           }
         : undefined,
-      policy: compilePolicy(config),
+      policy: compilePolicy({
+        rules: [...config.rules, ...RuleSchema.array().parse(handler?.rules ?? [])],
+        dnsbl: [...config.dnsbl, ...DnsblSchema.array().parse(handler?.dnsbl ?? [])],
+      }),
+      handler: handler?.hook,
       webhookAllow: parseCidrList(config.webhookAllow),
       publicUrl: config.publicUrl ?? `http://${config.http.host}:${config.http.port}`,
     });
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;
+    handler?.routes?.(app);
     edgeFetch = async (req) => app.fetch(req);
     baseUrl = "http://edge.internal";
     // The relay's Prometheus metrics share the HTTP port with the edge's API.
@@ -161,6 +172,23 @@ export async function serve(
       closeEdge();
     },
   };
+}
+
+/** `serve --handler FILE`: the module's email() handler (env: this process's environment). */
+async function importHandler(
+  file: string,
+  env: Record<string, string | undefined>,
+  log: Logger,
+): Promise<LoadedHandler> {
+  const path = resolve(file);
+  const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  const handler = loadHandler(mod.default, {
+    env: { ...env },
+    timeoutEnv: env.MXEDGE_HANDLER_TIMEOUT_MS,
+    onError: (err) => log.error("handler.failed", { error: err instanceof Error ? err.stack : String(err) }),
+  });
+  log.info("handler.loaded", { path, email: handler.hook !== undefined, timeoutMs: handler.hook?.timeoutMs });
+  return handler;
 }
 
 function metricsResponse(): Response {

@@ -1,0 +1,73 @@
+/**
+ * `mxedge({ email, rules, routes })`: the edge as a Workers module you deploy with your own wrangler.toml
+ * and D1 binding. The same module runs embedded: `mxedge serve --handler ./my-handler.ts`.
+ *
+ *   import { mxedge } from "mxedge/edge";
+ *   export default mxedge({
+ *     async email(message, env, ctx) {
+ *       if (message.auth.dmarc?.result === "fail") message.setReject("DMARC failed");
+ *     },
+ *   });
+ */
+import type { Hono } from "hono";
+import { parseCidrList } from "../../src/net/cidr.ts";
+import { compilePolicy } from "../../src/rules/index.ts";
+import { DnsblSchema, RuleSchema } from "../../src/rules/schema.ts";
+import { createStore } from "../../src/store/index.ts";
+import { deliverDue } from "../../src/webhooks/outbox.ts";
+import { createEdgeApp } from "../app.ts";
+import { d1Driver } from "../d1.ts";
+import { authPolicy, outboxDeps } from "../worker.ts";
+import { loadHandler, OPTIONS } from "./handler-module.ts";
+import type { MxedgeEnv, MxedgeOptions, MxedgeWorker } from "./types.ts";
+
+const RuleList = RuleSchema.array();
+const DnsblList = DnsblSchema.array();
+
+function jsonList(text: string | undefined): unknown[] {
+  return text ? (JSON.parse(text) as unknown[]) : [];
+}
+
+export function mxedge<E extends MxedgeEnv = MxedgeEnv>(options: MxedgeOptions<E> = {}): MxedgeWorker<E> {
+  // Checked now, so a bad rule fails at start-up rather than on the first message.
+  const rules = RuleList.parse(options.rules ?? []);
+  const dnsbl = DnsblList.parse(options.dnsbl ?? []);
+  let cached: { env: E; app: Hono } | null = null;
+
+  const appFor = (env: E): Hono => {
+    if (cached?.env === env) return cached.app;
+    const loaded = loadHandler({ [OPTIONS]: options }, { env, timeoutEnv: env.MXEDGE_HANDLER_TIMEOUT_MS });
+    const max = Number(env.MAX_MESSAGE_BYTES);
+    const app = createEdgeApp({
+      store: createStore(d1Driver(env.DB)),
+      relaySecret: env.RELAY_SECRET,
+      adminToken: env.ADMIN_TOKEN,
+      hostname: env.MXEDGE_HOSTNAME,
+      maxMessageBytes: Number.isFinite(max) && max > 0 ? max : undefined,
+      auth: authPolicy(env),
+      policy: compilePolicy({
+        rules: [...rules, ...RuleList.parse(jsonList(env.RULES))],
+        dnsbl: [...dnsbl, ...DnsblList.parse(jsonList(env.DNSBL))],
+      }),
+      publicUrl: env.PUBLIC_URL,
+      webhookAllow: parseCidrList(env.WEBHOOK_ALLOW ? env.WEBHOOK_ALLOW.split(",").map((c) => c.trim()) : []),
+      handler: loaded.hook,
+    });
+    options.routes?.(app);
+    cached = { env, app };
+    return app;
+  };
+
+  const worker: MxedgeWorker<E> = {
+    async fetch(request, env, ctx) {
+      return appFor(env).fetch(request, env, ctx as never);
+    },
+    async scheduled(controller, env, ctx) {
+      await deliverDue(outboxDeps(env));
+      await options.scheduled?.(controller, env, ctx);
+    },
+  };
+  // Not enumerable: the Workers runtime only sees fetch and scheduled; `mxedge serve --handler` finds it.
+  Object.defineProperty(worker, OPTIONS, { value: options, enumerable: false });
+  return worker;
+}
