@@ -3,11 +3,16 @@
  * `wrangler dev` with local D1, behind `mxedge relay --edge URL` as a separate process, driven by swaks.
  * One wrangler dev instance serves every case.
  */
-import { afterAll, beforeAll, describe } from "vitest";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCorpus, DKIM_TOOLS } from "../support/dkim-corpus.ts";
-import { type RunningMxedge, startMxedge } from "./harness.ts";
+import { ROOT, type RunningMxedge, startMxedge } from "./harness.ts";
 import { requireTools } from "./tools.ts";
-import { installMxedge, startWranglerDev, type WranglerDev } from "./user-worker.ts";
+import { installMxedge, startWranglerDev, USER_WORKER, type WranglerDev } from "./user-worker.ts";
 import { type Api, apiClient, type CaseContext, seed, userWorkerCases } from "./user-worker-cases.ts";
 
 const RELAY_SECRET = "user-worker-relay-secret";
@@ -40,4 +45,28 @@ describe.skipIf(!have)("mxedge/edge in a user's Worker (wrangler dev + mxedge re
   });
 
   userWorkerCases((): CaseContext => ({ smtpPort: relay?.ports.smtp ?? 0, api, signed }));
+
+  it("bundles for deployment: wrangler deploy --dry-run of the user Worker (size printed)", async () => {
+    const outdir = mkdtempSync(join(tmpdir(), "mxedge-user-bundle-"));
+    try {
+      const { stdout } = await promisify(execFile)(
+        join(ROOT, "node_modules/.bin/wrangler"),
+        ["deploy", "--dry-run", "--outdir", outdir],
+        {
+          cwd: USER_WORKER,
+          env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
+        },
+      );
+      const size = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(stdout);
+      expect(size, stdout).not.toBeNull();
+      console.log(`user Worker bundle: ${size?.[1]} KiB, gzip ${size?.[2]} KiB`);
+      // Workers paid plan limit: 10 MiB compressed; free plan: 3 MiB compressed.
+      expect(Number(size?.[2])).toBeLessThan(3 * 1024);
+      expect(existsSync(join(outdir, "worker.js"))).toBe(true);
+      // The package was bundled from its built JavaScript (dist/), as a user's node_modules would hold it.
+      expect(readFileSync(join(outdir, "worker.js.map"), "utf8")).toContain("dist/edge/library/mxedge.js");
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
 });
