@@ -61,11 +61,18 @@ describe.skipIf(!have)("mxedge serve --handler (embedded)", () => {
     const sampleApi = apiClient(`http://127.0.0.1:${sample.ports.http}`, sample.adminToken);
     await seed(sampleApi);
     const to = `fwd@${DOMAIN}`;
-    const ok = await swaks({ port: sample.ports.smtp, from: "carol@sender.test", to, message: message(to, "hi") });
+    const ok = await swaks({
+      port: sample.ports.smtp,
+      from: "carol@sender.test",
+      to,
+      message: message(to, "hi"),
+    });
     expect(ok.code, ok.transcript).toBe(250);
     const raw = await sampleApi<string>(`/api/messages/${queueId(ok.line)}/raw`);
     expect(String(raw.body)).toMatch(/X-Email-Worker: forwarded \d+ bytes from carol@sender\.test\r\n/);
-    const detail = await sampleApi<{ copies: Array<{ userId: number }> }>(`/api/messages/${queueId(ok.line)}`);
+    const detail = await sampleApi<{ copies: Array<{ userId: number }> }>(
+      `/api/messages/${queueId(ok.line)}`,
+    );
     const users = await sampleApi<{ users: Array<{ id: number; login: string }> }>("/api/users");
     const bob = users.body.users.find((u) => u.login === `bob@${DOMAIN}`)?.id;
     expect(detail.body.copies.map((c) => c.userId)).toEqual([bob]);
