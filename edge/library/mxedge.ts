@@ -28,14 +28,19 @@ function jsonList(text: string | undefined): unknown[] {
   return text ? (JSON.parse(text) as unknown[]) : [];
 }
 
-export function mxedge<E extends MxedgeEnv = MxedgeEnv>(options: MxedgeOptions<E> = {}): MxedgeWorker<E> {
+/**
+ * `E` is your Worker's Env (e.g. from `wrangler types`); whatever you call it, mxedge reads the bindings
+ * in MxedgeEnv from it (DB, RELAY_SECRET, ADMIN_TOKEN, …).
+ */
+export function mxedge<E = MxedgeEnv>(options: MxedgeOptions<E> = {}): MxedgeWorker<E> {
   // Checked now, so a bad rule fails at start-up rather than on the first message.
   const rules = RuleList.parse(options.rules ?? []);
   const dnsbl = DnsblList.parse(options.dnsbl ?? []);
   let cached: { env: E; app: Hono } | null = null;
 
-  const appFor = (env: E): Hono => {
-    if (cached?.env === env) return cached.app;
+  const appFor = (userEnv: E): Hono => {
+    if (cached?.env === userEnv) return cached.app;
+    const env = userEnv as unknown as MxedgeEnv;
     const loaded = loadHandler({ [OPTIONS]: options }, { env, timeoutEnv: env.MXEDGE_HANDLER_TIMEOUT_MS });
     const max = Number(env.MAX_MESSAGE_BYTES);
     const app = createEdgeApp({
@@ -54,7 +59,7 @@ export function mxedge<E extends MxedgeEnv = MxedgeEnv>(options: MxedgeOptions<E
       handler: loaded.hook,
     });
     options.routes?.(app);
-    cached = { env, app };
+    cached = { env: userEnv, app };
     return app;
   };
 
@@ -63,7 +68,7 @@ export function mxedge<E extends MxedgeEnv = MxedgeEnv>(options: MxedgeOptions<E
       return appFor(env).fetch(request, env, ctx as never);
     },
     async scheduled(controller, env, ctx) {
-      await deliverDue(outboxDeps(env));
+      await deliverDue(outboxDeps(env as unknown as MxedgeEnv));
       await options.scheduled?.(controller, env, ctx);
     },
   };
