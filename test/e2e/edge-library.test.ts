@@ -46,6 +46,15 @@ describe.skipIf(!have)("mxedge/edge in a user's Worker (wrangler dev + mxedge re
 
   userWorkerCases((): CaseContext => ({ smtpPort: relay?.ports.smtp ?? 0, api, signed }));
 
+  it("type-checks as a user project: mxedge/edge's .d.ts from node_modules, @cloudflare/workers-types", async () => {
+    // Includes the unchanged Email Worker typed with ForwardableEmailMessage, called with mxedge's message.
+    const tsc = join(ROOT, "node_modules/.bin/tsc");
+    const r = await promisify(execFile)(tsc, ["-p", join(USER_WORKER, "tsconfig.json")]).catch(
+      (e: { stdout: string; code: number }) => e,
+    );
+    expect(r.stdout).toBe("");
+  });
+
   it("bundles for deployment: wrangler deploy --dry-run of the user Worker (size printed)", async () => {
     const outdir = mkdtempSync(join(tmpdir(), "mxedge-user-bundle-"));
     try {
