@@ -88,6 +88,53 @@ describe("email() handler stage", () => {
     });
   });
 
+  it("message.connection is the real client behind a PROXY-protocol load balancer, with its TLS", async () => {
+    const tx = testTransaction({
+      mailFrom: "carol@sender.test",
+      rcptTo: ["alice@example.test"],
+      clientIp: "203.0.113.9",
+    });
+    tx.session.connection.proxy = { address: "10.0.0.2", port: 51000 };
+    tx.session.connection.proxyVersion = 2;
+    tx.session.connection.tls = {
+      terminatedBy: "proxy",
+      version: "TLSv1.3",
+      cipher: "TLS_AES_128_GCM_SHA256",
+      sni: "mx.example.test",
+      clientCertCn: null,
+      clientCertVerified: false,
+    };
+    let seen: unknown = null;
+    await runPipeline(
+      { transaction: tx, idempotencyKey: `relay-key-${++key}`, raw: enc.encode(MESSAGE) },
+      {
+        store,
+        hostname: "mx.test",
+        now: Date.now,
+        handler: {
+          run: (m) => {
+            seen = m.connection;
+          },
+          timeoutMs: 1000,
+        },
+      },
+    );
+    expect(seen).toEqual({
+      clientIp: "203.0.113.9",
+      clientPort: 40000,
+      helo: "mail.sender.test",
+      authUser: null,
+      rdns: null,
+      proxy: { address: "10.0.0.2", port: 51000, version: 2 },
+      tls: {
+        version: "TLSv1.3",
+        cipher: "TLS_AES_128_GCM_SHA256",
+        sni: "mx.example.test",
+        terminatedBy: "proxy",
+      },
+    });
+  });
+
   it("setReject keeps the reason to one line", async () => {
     const out = await ingest((m) => m.setReject("bad\r\nRCPT TO:<x>"));
     expect(out).toEqual({
