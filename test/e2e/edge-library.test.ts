@@ -12,7 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCorpus, DKIM_TOOLS } from "../support/dkim-corpus.ts";
 import { ROOT, type RunningMxedge, startMxedge } from "./harness.ts";
 import { requireTools } from "./tools.ts";
-import { installMxedge, startWranglerDev, USER_WORKER, type WranglerDev } from "./user-worker.ts";
+import {
+  installMxedge,
+  migratedLocalD1,
+  startWranglerDev,
+  USER_WORKER,
+  type WranglerDev,
+} from "./user-worker.ts";
 import { type Api, apiClient, type CaseContext, seed, userWorkerCases } from "./user-worker-cases.ts";
 
 const RELAY_SECRET = "user-worker-relay-secret";
@@ -26,10 +32,13 @@ describe.skipIf(!have)("mxedge/edge in a user's Worker (wrangler dev + mxedge re
   let signed: Uint8Array;
 
   beforeAll(async () => {
+    // The build and the D1 migrations run in child processes while the DKIM keys are generated.
+    const installed = installMxedge();
+    const state = migratedLocalD1();
     const corpus = buildCorpus();
     signed = corpus.messages.rsa as Uint8Array;
-    await installMxedge();
-    dev = await startWranglerDev({ RELAY_SECRET, ADMIN_TOKEN, DNS_ZONE: corpus.zone });
+    await installed;
+    dev = await startWranglerDev(await state, { RELAY_SECRET, ADMIN_TOKEN, DNS_ZONE: corpus.zone });
     api = apiClient(dev.url, ADMIN_TOKEN);
     await seed(api);
     relay = await startMxedge({

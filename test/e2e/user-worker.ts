@@ -32,18 +32,23 @@ export interface WranglerDev {
   stop(): Promise<void>;
 }
 
-/** Applies the migrations to a fresh local D1, then starts `wrangler dev` with these variables. */
-export async function startWranglerDev(vars: Record<string, string>): Promise<WranglerDev> {
+/** A fresh local D1 (wrangler's persistence directory) with every migration applied. */
+export async function migratedLocalD1(): Promise<string> {
   const state = mkdtempSync(join(tmpdir(), "mxedge-wrangler-"));
-  // Multi-line values (a DNS zone) in an env file: backquoted, as dotenv allows; `$` escaped (dotenv-expand).
-  const envFile = join(state, "dev.env");
-  const line = ([k, v]: [string, string]) => `${k}=\`${v.replaceAll("$", "\\$")}\`\n`;
-  writeFileSync(envFile, Object.entries(vars).map(line).join(""));
   await run(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
     cwd: USER_WORKER,
     env: quiet,
     timeout: 90_000,
   });
+  return state;
+}
+
+/** Starts `wrangler dev` on the migrated state directory with these variables. */
+export async function startWranglerDev(state: string, vars: Record<string, string>): Promise<WranglerDev> {
+  // Multi-line values (a DNS zone) in an env file: backquoted, as dotenv allows; `$` escaped (dotenv-expand).
+  const envFile = join(state, "dev.env");
+  const line = ([k, v]: [string, string]) => `${k}=\`${v.replaceAll("$", "\\$")}\`\n`;
+  writeFileSync(envFile, Object.entries(vars).map(line).join(""));
   const port = await freePort();
   const child: ChildProcess = spawn(
     wrangler,

@@ -135,6 +135,24 @@ describe("email() handler stage", () => {
     });
   });
 
+  it("message.webhook(name) queues that endpoint (rulesOnly: nothing else would send to it)", async () => {
+    await store.webhooks.upsertEndpoint({
+      name: "tickets",
+      url: "http://127.0.0.1:9/hook",
+      secret: "whsec_dGVzdHRlc3R0ZXN0dGVzdA==",
+      format: "json",
+      filters: { rulesOnly: true },
+    });
+    const plain = await ingest(() => {});
+    const hooked = await ingest((m) => m.webhook("tickets"), { rcptTo: ["bob@example.test"] });
+    const queued = async (o: typeof plain) =>
+      (await store.webhooks.listDeliveries({ ingestId: o.kind === "stored" ? o.id : "" })).map(
+        (d) => d.endpoint,
+      );
+    expect(await queued(plain)).toEqual([]);
+    expect(await queued(hooked)).toEqual(["tickets"]);
+  });
+
   it("setReject keeps the reason to one line", async () => {
     const out = await ingest((m) => m.setReject("bad\r\nRCPT TO:<x>"));
     expect(out).toEqual({
