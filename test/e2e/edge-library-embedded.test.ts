@@ -78,6 +78,37 @@ describe.skipIf(!have)("mxedge serve --handler (embedded)", () => {
     expect(detail.body.copies.map((c) => c.userId)).toEqual([bob]);
   });
 
+  it("loads the same Email Worker module under Deno", async () => {
+    const deno = await startMxedge({
+      runtime: "deno",
+      args: ["--handler", CF_SAMPLE],
+      env: { FORWARD_TO: `bob@${DOMAIN}` },
+    });
+    try {
+      const denoApi = apiClient(`http://127.0.0.1:${deno.ports.http}`, deno.adminToken);
+      await seed(denoApi);
+      const to = `cf@${DOMAIN}`;
+      const no = await swaks({
+        port: deno.ports.smtp,
+        from: "carol@sender.test",
+        to,
+        message: message(to, "unsubscribe me"),
+      });
+      expect(no.line).toContain("550 5.7.1 This address does not take list mail");
+      const ok = await swaks({
+        port: deno.ports.smtp,
+        from: "carol@sender.test",
+        to,
+        message: message(to, "hi"),
+      });
+      expect(ok.code, ok.transcript).toBe(250);
+      const raw = await denoApi<string>(`/api/messages/${queueId(ok.line)}/raw`);
+      expect(String(raw.body)).toContain("X-Email-Worker: forwarded");
+    } finally {
+      await deno.stop();
+    }
+  });
+
   it("refuses --handler in relay mode (the handler belongs to the Worker there)", async () => {
     const r = await cli(["relay", "--edge", "http://127.0.0.1:9", "--handler", CF_SAMPLE]);
     expect(r.code).toBe(2);
