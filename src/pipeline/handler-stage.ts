@@ -63,7 +63,11 @@ function storeDirectory(store: Store): LocalDirectory {
       if (r.status === "local") return { local: true, userIds: r.userIds };
       if (r.status === "discard") return { local: true, userIds: [] };
       if (r.status === "not-local") return { local: false };
-      throw new Error(`<${address}> is not an address here`);
+      throw new Error(
+        r.status === "invalid"
+          ? `<${address}> is not a valid address`
+          : `<${address}> is not a mailbox or alias here (its domain is hosted here)`,
+      );
     },
   };
 }
@@ -134,8 +138,9 @@ export async function runHandlerStage(opts: {
     if (m.effects.deliveries.length > 0) {
       for (const d of m.effects.deliveries) add(await store.directory.mailboxesFor(d.userIds, d.mailbox));
     } else if (!opts.fallback.discard) {
-      const own = await directory.resolve(m.to);
-      if (own.local) add(await store.directory.mailboxesFor(own.userIds, opts.fallback.mailbox));
+      // As routed: a recipient that stopped resolving since RCPT time gets no copy (like the route stage).
+      const own = await store.directory.resolveRecipient(m.to);
+      if (own.status === "local") add(await store.directory.mailboxesFor(own.userIds, opts.fallback.mailbox));
     }
   }
   return {

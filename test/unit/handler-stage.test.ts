@@ -180,6 +180,19 @@ describe("email() handler stage", () => {
     expect(await store.messages.list()).toEqual([]);
   });
 
+  it("forward() to an unknown address in a local domain is the handler's error, not a silent drop", async () => {
+    let err: unknown = null;
+    const out = await ingest(async (m) => {
+      await m.forward("nobody@example.test").catch((e: unknown) => {
+        err = e;
+        throw e;
+      });
+    });
+    expect(String(err)).toContain("<nobody@example.test> is not a mailbox or alias here");
+    expect(err).not.toBeInstanceOf(OutboundDeliveryUnavailableError);
+    expect(out.kind === "refused" && out.reply.code).toBe(451);
+  });
+
   it("an invalid tag is the handler's error: 451, nothing stored", async () => {
     const out = await ingest((m) => m.tag("X-Bad", "a\r\nBcc: x@y"));
     expect(out.kind === "refused" && out.reply).toMatchObject({ code: 451, enhanced: "4.3.0" });
