@@ -43,7 +43,7 @@ export interface Env {
 const RuleListSchema = RuleSchema.array();
 const DnsblListSchema = DnsblSchema.array();
 
-export function outboxDeps(env: Env): OutboxDeps {
+function outboxDeps(env: Env): OutboxDeps {
   return {
     store: createStore(d1Driver(env.DB)),
     now: Date.now,

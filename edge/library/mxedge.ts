@@ -14,10 +14,9 @@ import { parseCidrList } from "../../src/net/cidr.ts";
 import { compilePolicy } from "../../src/rules/index.ts";
 import { DnsblSchema, RuleSchema } from "../../src/rules/schema.ts";
 import { createStore } from "../../src/store/index.ts";
-import { deliverDue } from "../../src/webhooks/outbox.ts";
 import { createEdgeApp } from "../app.ts";
 import { d1Driver } from "../d1.ts";
-import { authPolicy, outboxDeps } from "../worker.ts";
+import edgeWorker, { authPolicy } from "../worker.ts";
 import { loadHandler, OPTIONS } from "./handler-module.ts";
 import type { MxedgeEnv, MxedgeOptions, MxedgeWorker } from "./types.ts";
 
@@ -68,7 +67,8 @@ export function mxedge<E = MxedgeEnv>(options: MxedgeOptions<E> = {}): MxedgeWor
       return appFor(env).fetch(request, env, ctx as never);
     },
     async scheduled(controller, env, ctx) {
-      await deliverDue(outboxDeps(env as unknown as MxedgeEnv));
+      // The stock Worker's cron work (webhook outbox, and whatever else it gains), then the user's.
+      await edgeWorker.scheduled(controller, env as unknown as MxedgeEnv, ctx);
       await options.scheduled?.(controller, env, ctx);
     },
   };

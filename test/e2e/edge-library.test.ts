@@ -55,6 +55,13 @@ describe.skipIf(!have)("mxedge/edge in a user's Worker (wrangler dev + mxedge re
 
   userWorkerCases((): CaseContext => ({ smtpPort: relay?.ports.smtp ?? 0, api, signed }));
 
+  it("the cron trigger runs the edge's outbox on D1, then the user's scheduled()", async () => {
+    const cron = await fetch(`${dev?.url}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+    expect(cron.status, await cron.text()).toBe(200);
+    const state = await api<{ scheduledRuns: number }>("/fixture/mode/ok", { method: "POST" });
+    expect(state.body.scheduledRuns).toBe(1);
+  });
+
   it("type-checks as a user project: mxedge/edge's .d.ts from node_modules, @cloudflare/workers-types", async () => {
     // Includes the unchanged Email Worker typed with ForwardableEmailMessage, called with mxedge's message.
     const tsc = join(ROOT, "node_modules/.bin/tsc");

@@ -65,6 +65,7 @@ export async function startWranglerDev(state: string, vars: Record<string, strin
       "--env-file",
       envFile,
       "--show-interactive-dev-session=false",
+      "--test-scheduled", // GET /__scheduled runs the cron handler
       "--log-level",
       "warn",
     ],
