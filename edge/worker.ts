@@ -4,6 +4,7 @@
  */
 import "./shims/crypto-digest-names.ts";
 import type { Hono } from "hono";
+import { type MailService, mailService } from "../src/admin/mail-service.ts";
 import { cachedResolver } from "../src/dns/cache.ts";
 import { dohResolver } from "../src/dns/doh.ts";
 import { parseZone, zoneResolver } from "../src/dns/zone.ts";
@@ -15,7 +16,7 @@ import { DnsblSchema, RuleSchema } from "../src/rules/schema.ts";
 import { createStore } from "../src/store/index.ts";
 import { deliverDue, type OutboxDeps } from "../src/webhooks/outbox.ts";
 import { filesSigningKey } from "../src/webhooks/signed-url.ts";
-import { createEdgeApp } from "./app.ts";
+import { createEdgeApp, type EdgeOptions } from "./app.ts";
 import { type D1Database, d1Driver } from "./d1.ts";
 
 export interface Env {
@@ -38,6 +39,26 @@ export interface Env {
   PUBLIC_URL?: string;
   /** Comma-separated CIDRs webhook targets may be in despite being private. */
   WEBHOOK_ALLOW?: string;
+  /** Secret that encrypts DKIM private keys at rest (`wrangler secret put DKIM_KEY`, 16+ characters). */
+  DKIM_KEY?: string;
+  /** Public ports mail clients use, for autoconfig and SRV records (defaults 465, 587, 993, 143). */
+  SUBMISSIONS_PORT?: string;
+  SUBMISSION_PORT?: string;
+  IMAPS_PORT?: string;
+  IMAP_PORT?: string;
+}
+
+function servicePorts(env: Env): Partial<MailService["ports"]> {
+  const ports: Partial<MailService["ports"]> = {};
+  const set = (key: keyof MailService["ports"], value: string | undefined) => {
+    const n = Number(value);
+    if (Number.isInteger(n) && n > 0 && n < 65536) ports[key] = n;
+  };
+  set("submissions", env.SUBMISSIONS_PORT);
+  set("submission", env.SUBMISSION_PORT);
+  set("imaps", env.IMAPS_PORT);
+  set("imap", env.IMAP_PORT);
+  return ports;
 }
 
 const RuleListSchema = RuleSchema.array();
@@ -61,7 +82,7 @@ function policyFrom(env: Env): PolicyConfig {
   return compilePolicy({ rules, dnsbl });
 }
 
-export function authPolicy(env: Env): AuthPolicy {
+function authPolicy(env: Env): AuthPolicy {
   const resolver = env.DNS_ZONE
     ? zoneResolver(parseZone(env.DNS_ZONE))
     : cachedResolver(
@@ -81,22 +102,29 @@ export function authPolicy(env: Env): AuthPolicy {
 
 let cached: { env: Env; app: Hono } | null = null;
 
+/** The edge's options from the Worker's bindings; mxedge() (edge/library) builds on the same. */
+export function edgeOptionsFromEnv(env: Env): EdgeOptions {
+  const max = Number(env.MAX_MESSAGE_BYTES);
+  return {
+    store: createStore(d1Driver(env.DB)),
+    relaySecret: env.RELAY_SECRET,
+    adminToken: env.ADMIN_TOKEN,
+    hostname: env.MXEDGE_HOSTNAME,
+    maxMessageBytes: Number.isFinite(max) && max > 0 ? max : undefined,
+    auth: authPolicy(env),
+    policy: policyFrom(env),
+    publicUrl: env.PUBLIC_URL,
+    dkimSecret: env.DKIM_KEY,
+    mailService: mailService({
+      hostname: env.MXEDGE_HOSTNAME,
+      publicUrl: env.PUBLIC_URL,
+      ports: servicePorts(env),
+    }),
+  };
+}
+
 function appFor(env: Env): Hono {
-  if (cached?.env !== env) {
-    const max = Number(env.MAX_MESSAGE_BYTES);
-    cached = {
-      env,
-      app: createEdgeApp({
-        store: createStore(d1Driver(env.DB)),
-        relaySecret: env.RELAY_SECRET,
-        adminToken: env.ADMIN_TOKEN,
-        hostname: env.MXEDGE_HOSTNAME,
-        maxMessageBytes: Number.isFinite(max) && max > 0 ? max : undefined,
-        auth: authPolicy(env),
-        policy: policyFrom(env),
-      }),
-    };
-  }
+  if (cached?.env !== env) cached = { env, app: createEdgeApp(edgeOptionsFromEnv(env)) };
   return cached.app;
 }
 

@@ -13,10 +13,8 @@ import type { Hono } from "hono";
 import { parseCidrList } from "../../src/net/cidr.ts";
 import { compilePolicy } from "../../src/rules/index.ts";
 import { DnsblSchema, RuleSchema } from "../../src/rules/schema.ts";
-import { createStore } from "../../src/store/index.ts";
 import { createEdgeApp } from "../app.ts";
-import { d1Driver } from "../d1.ts";
-import edgeWorker, { authPolicy } from "../worker.ts";
+import edgeWorker, { edgeOptionsFromEnv } from "../worker.ts";
 import { loadHandler, OPTIONS } from "./handler-module.ts";
 import type { MxedgeEnv, MxedgeOptions, MxedgeWorker } from "./types.ts";
 
@@ -41,19 +39,13 @@ export function mxedge<E = MxedgeEnv>(options: MxedgeOptions<E> = {}): MxedgeWor
     if (cached?.env === userEnv) return cached.app;
     const env = userEnv as unknown as MxedgeEnv;
     const loaded = loadHandler({ [OPTIONS]: options }, { env, timeoutEnv: env.MXEDGE_HANDLER_TIMEOUT_MS });
-    const max = Number(env.MAX_MESSAGE_BYTES);
     const app = createEdgeApp({
-      store: createStore(d1Driver(env.DB)),
-      relaySecret: env.RELAY_SECRET,
-      adminToken: env.ADMIN_TOKEN,
-      hostname: env.MXEDGE_HOSTNAME,
-      maxMessageBytes: Number.isFinite(max) && max > 0 ? max : undefined,
-      auth: authPolicy(env),
+      ...edgeOptionsFromEnv(env),
+      // Rules from mxedge({ rules }) first, then the RULES variable's.
       policy: compilePolicy({
         rules: [...rules, ...RuleList.parse(jsonList(env.RULES))],
         dnsbl: [...dnsbl, ...DnsblList.parse(jsonList(env.DNSBL))],
       }),
-      publicUrl: env.PUBLIC_URL,
       webhookAllow: parseCidrList(env.WEBHOOK_ALLOW ? env.WEBHOOK_ALLOW.split(",").map((c) => c.trim()) : []),
       handler: loaded.hook,
     });

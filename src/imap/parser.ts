@@ -58,6 +58,8 @@ export class CommandParser {
   #discardLine = false;
   #discardTag = "*";
   #pendingError: ParserEvent | null = null;
+  /** Bytes thrown away so far for the refused command (overlong line, refused literal). */
+  #discarded = 0;
   #overflowHead = "";
   #overflowTail = "";
   /** Next `next()` returns raw lines instead of commands. */
@@ -97,6 +99,15 @@ export class CommandParser {
     this.#skip = 0;
     this.#discardLine = false;
     this.#pendingError = null;
+    this.#discarded = 0;
+  }
+
+  /**
+   * Bytes discarded so far for a refused command whose end has not come yet (an overlong line, a refused
+   * non-synchronising literal): memory stays bounded, but the session may give up on such a client.
+   */
+  get discarded(): number {
+    return this.#discarded;
   }
 
   /** Bytes buffered but not consumed yet. */
@@ -120,6 +131,7 @@ export class CommandParser {
       }
       if (this.#skip > 0) {
         const take = Math.min(this.#skip, this.#end - this.#start);
+        this.#discarded += take;
         this.#skip -= take;
         this.#start += take;
         this.#scanned = this.#start;
@@ -152,6 +164,7 @@ export class CommandParser {
           continue;
         }
         this.#discardLine = false;
+        this.#discarded = 0;
         const err = this.#pendingError ?? {
           type: "error" as const,
           tag: this.#discardTag,
@@ -232,6 +245,7 @@ export class CommandParser {
         this.#lineBytes = 0;
         this.#discardLine = true;
       }
+      this.#discarded += this.#end - this.#start;
       this.#start = this.#end;
       this.#scanned = this.#end;
     }
