@@ -7,6 +7,7 @@ import { type MailService, mailService } from "../src/admin/mail-service.ts";
 import { openApiDocument } from "../src/admin/openapi.ts";
 import type { Cidr } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
+import type { EmailHandlerHook } from "../src/pipeline/handler-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import type { Store } from "../src/store/index.ts";
 import { filesSigningKey } from "../src/webhooks/signed-url.ts";
@@ -41,6 +42,8 @@ export interface EdgeOptions {
   publicUrl?: string;
   /** How webhooks are posted (default: global fetch). */
   webhookFetch?: typeof fetch;
+  /** The user's email() handler (see edge/library): runs after the rules, before store. */
+  handler?: EmailHandlerHook;
   /** Host names and public ports for DNS records, MTA-STS and autoconfig (default: hostname, standard ports). */
   mailService?: MailService;
   /** Secret that encrypts DKIM private keys at rest (Worker secret DKIM_KEY, MXEDGE_DKIM_KEY). */
@@ -62,6 +65,7 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     policy: options.policy,
     urlSigningKey: options.urlSigningKey ?? filesSigningKey(options.relaySecret),
     webhookAllow: options.webhookAllow ?? [],
+    handler: options.handler,
     mailService:
       options.mailService ?? mailService({ hostname: options.hostname, publicUrl: options.publicUrl }),
     dkimSecret: options.dkimSecret,

@@ -6,6 +6,7 @@ import type { MailService } from "../src/admin/mail-service.ts";
 import type { Config } from "../src/config.ts";
 import { type Cidr, parseCidrList } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
+import type { EmailHandlerHook } from "../src/pipeline/handler-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import { compilePolicy } from "../src/rules/index.ts";
 import { createStore, type Store } from "../src/store/index.ts";
@@ -44,6 +45,7 @@ export interface EmbeddedEdgeOptions {
   policy?: PolicyConfig;
   webhookAllow?: Cidr[];
   publicUrl?: string;
+  handler?: EmailHandlerHook;
   mailService?: MailService;
   dkimSecret?: string;
 }
@@ -90,6 +92,7 @@ export async function openEmbeddedEdge(opts: EmbeddedEdgeOptions): Promise<Embed
     policy: opts.policy,
     webhookAllow: opts.webhookAllow,
     publicUrl: opts.publicUrl,
+    handler: opts.handler,
     mailService: opts.mailService,
     dkimSecret: opts.dkimSecret,
   });

@@ -16,7 +16,7 @@ import { DnsblSchema, RuleSchema } from "../src/rules/schema.ts";
 import { createStore } from "../src/store/index.ts";
 import { deliverDue, type OutboxDeps } from "../src/webhooks/outbox.ts";
 import { filesSigningKey } from "../src/webhooks/signed-url.ts";
-import { createEdgeApp } from "./app.ts";
+import { createEdgeApp, type EdgeOptions } from "./app.ts";
 import { type D1Database, d1Driver } from "./d1.ts";
 
 export interface Env {
@@ -102,29 +102,29 @@ function authPolicy(env: Env): AuthPolicy {
 
 let cached: { env: Env; app: Hono } | null = null;
 
+/** The edge's options from the Worker's bindings; mxedge() (edge/library) builds on the same. */
+export function edgeOptionsFromEnv(env: Env): EdgeOptions {
+  const max = Number(env.MAX_MESSAGE_BYTES);
+  return {
+    store: createStore(d1Driver(env.DB)),
+    relaySecret: env.RELAY_SECRET,
+    adminToken: env.ADMIN_TOKEN,
+    hostname: env.MXEDGE_HOSTNAME,
+    maxMessageBytes: Number.isFinite(max) && max > 0 ? max : undefined,
+    auth: authPolicy(env),
+    policy: policyFrom(env),
+    publicUrl: env.PUBLIC_URL,
+    dkimSecret: env.DKIM_KEY,
+    mailService: mailService({
+      hostname: env.MXEDGE_HOSTNAME,
+      publicUrl: env.PUBLIC_URL,
+      ports: servicePorts(env),
+    }),
+  };
+}
+
 function appFor(env: Env): Hono {
-  if (cached?.env !== env) {
-    const max = Number(env.MAX_MESSAGE_BYTES);
-    cached = {
-      env,
-      app: createEdgeApp({
-        store: createStore(d1Driver(env.DB)),
-        relaySecret: env.RELAY_SECRET,
-        adminToken: env.ADMIN_TOKEN,
-        hostname: env.MXEDGE_HOSTNAME,
-        maxMessageBytes: Number.isFinite(max) && max > 0 ? max : undefined,
-        auth: authPolicy(env),
-        policy: policyFrom(env),
-        publicUrl: env.PUBLIC_URL,
-        dkimSecret: env.DKIM_KEY,
-        mailService: mailService({
-          hostname: env.MXEDGE_HOSTNAME,
-          publicUrl: env.PUBLIC_URL,
-          ports: servicePorts(env),
-        }),
-      }),
-    };
-  }
+  if (cached?.env !== env) cached = { env, app: createEdgeApp(edgeOptionsFromEnv(env)) };
   return cached.app;
 }
 

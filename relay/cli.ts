@@ -24,6 +24,7 @@ const USAGE = `usage: mxedge <command> [options]
 
 commands:
   serve                         run edge + relay in one process (embedded SQLite in --data)
+  serve --handler FILE          also run FILE's email() handler (mxedge/edge; or a Cloudflare Email Worker)
   relay --edge URL | --config F  run only the relay against a deployed edge (secret: MXEDGE_RELAY_SECRET
                                 or MXEDGE_RELAY_SECRET_FILE; SIGTERM drains, SIGHUP reloads config + certs)
   domain add|list|show|rm <domain>
@@ -76,6 +77,7 @@ function parse(argv: string[]) {
       http: { type: "string" },
       edge: { type: "string" },
       "dns-zone": { type: "string" },
+      handler: { type: "string" },
       smtp: { type: "string" },
       submission: { type: "string" },
       submissions: { type: "string" },
@@ -136,9 +138,15 @@ async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
       "relay mode needs the edge's URL: --edge URL, MXEDGE_EDGE_URL or edge.url in --config",
     );
   const log = createLogger(levelFromEnv(process.env.MXEDGE_LOG));
+  const handlerFile = parsed.values.handler ?? process.env.MXEDGE_HANDLER;
+  if (relayOnly && handlerFile) {
+    throw new UsageError(
+      "--handler runs in embedded mode (serve); against a remote edge, the handler is part of the Worker",
+    );
+  }
   // Loaded here, not at the top: admin commands start faster without the relay's listeners and the pipeline.
   const { serve } = await import("./serve.ts");
-  const server = await serve(config, process.env, log);
+  const server = await serve(config, process.env, log, { handlerFile });
   out(
     `mxedge ${VERSION}: ${server.mode === "embedded" ? "edge + relay in one process" : `relay for ${config.edge.url}`}`,
   );

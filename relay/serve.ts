@@ -12,6 +12,10 @@ import { startEdgeThread } from "../edge/edge-thread-host.ts";
 import { embeddedEdgeOptions, openEmbeddedEdge } from "../edge/embedded.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
 import { RELAY_PATHS } from "../src/contract.ts";
+import { pathToFileURL } from "node:url";
+import { type LoadedHandler, loadHandler } from "../edge/library/handler-module.ts";
+import { compilePolicy } from "../src/rules/index.ts";
+import { DnsblSchema, RuleSchema } from "../src/rules/schema.ts";
 import { AcmeManager } from "./acme/manager.ts";
 import { adminEdgeOptions } from "./admin-options.ts";
 import { watchCertFiles } from "./certs/files.ts";
@@ -62,6 +66,7 @@ export async function serve(
   config: Config,
   env: Record<string, string | undefined>,
   log: Logger,
+  extras: { handlerFile?: string } = {},
 ): Promise<RunningServer> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -123,6 +128,7 @@ export async function serve(
   };
 
   if (config.edge.url) {
+    if (extras.handlerFile) throw new Error("--handler needs the embedded edge (no edge.url)");
     relaySecret = relaySecretFrom(env, config.edge.secretFile);
     edgeFetch = streamingFetch; // node:http, not global fetch: see relay/http-fetch.ts (memory)
     baseUrl = config.edge.url;
@@ -146,12 +152,19 @@ export async function serve(
     const secrets = loadSecrets(dataDir, env);
     relaySecret = secrets.relaySecret;
     adminToken = secrets.adminToken;
+    const handler = extras.handlerFile ? await importHandler(extras.handlerFile, env, log) : null;
     const edge = await openEmbeddedEdge({
       ...embeddedEdgeOptions(config, dataDir, secrets),
+      policy: compilePolicy({
+        rules: [...config.rules, ...RuleSchema.array().parse(handler?.rules ?? [])],
+        dnsbl: [...config.dnsbl, ...DnsblSchema.array().parse(handler?.dnsbl ?? [])],
+      }),
+      handler: handler?.hook,
       ...adminEdgeOptions(config, dataDir, env),
     });
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;
+    handler?.routes?.(app);
     edgeFetch = async (req) => {
       const res = await app.fetch(req);
       // Any successful write in this process wakes idling IMAP clients (see imap/watcher.ts).
@@ -165,8 +178,9 @@ export async function serve(
     // SMTP message ingest (parse, authenticate, rules, store) runs on a second thread, so it does not
     // compete with the SMTP/IMAP sessions for one core; RCPT and AUTH checks stay here (cheap, and
     // answering them here leaves that core to parsing and commits). MXEDGE_EDGE_THREAD=0: in-process.
+    // A --handler module holds the user's functions, which live in this thread: ingest stays here then.
     const thread =
-      env.MXEDGE_EDGE_THREAD === "0"
+      env.MXEDGE_EDGE_THREAD === "0" || handler
         ? null
         : await startEdgeThread({ config, dataDir, ...secrets }).catch((err: Error) => {
             log.error("edge.thread.failed", { reason: err.message });
@@ -349,6 +363,23 @@ export async function serve(
       });
     },
   };
+}
+
+/** `serve --handler FILE`: the module's email() handler (env: this process's environment). */
+async function importHandler(
+  file: string,
+  env: Record<string, string | undefined>,
+  log: Logger,
+): Promise<LoadedHandler> {
+  const path = resolve(file);
+  const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  const handler = loadHandler(mod.default, {
+    env: { ...env },
+    timeoutEnv: env.MXEDGE_HANDLER_TIMEOUT_MS,
+    onError: (err) => log.error("handler.failed", { error: err instanceof Error ? err.stack : String(err) }),
+  });
+  log.info("handler.loaded", { path, email: handler.hook !== undefined, timeoutMs: handler.hook?.timeoutMs });
+  return handler;
 }
 
 /** The configured PEM file pairs: tls.cert/key first (the default), then tls.certificates. */

@@ -1,5 +1,5 @@
 /** The relay API (/relay/v1/...): what the relay asks while an SMTP session runs. */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import {
   AuthRequestSchema,
   type AuthResponse,
@@ -50,6 +50,15 @@ async function envelopePolicyReply(
   return null;
 }
 
+/** The Worker's ExecutionContext, or null where there is none (Hono throws when asked then). */
+function executionContext(c: Context): unknown {
+  try {
+    return c.executionCtx;
+  } catch {
+    return null;
+  }
+}
+
 export function relayRoutes(ctx: EdgeContext): Hono {
   const app = new Hono();
 
@@ -90,7 +99,8 @@ export function relayRoutes(ctx: EdgeContext): Hono {
       };
       return c.json(refuse("message too large", reply), 413);
     }
-    const outcome = await runPipeline({ transaction, idempotencyKey: key, raw: body.bytes }, ctx);
+    const scope = { env: c.env, ctx: executionContext(c) };
+    const outcome = await runPipeline({ transaction, idempotencyKey: key, raw: body.bytes, scope }, ctx);
     if (outcome.kind === "refused") return c.json(refuse("refused", outcome.reply), 422);
     const response: IngestResponse = {
       stored: true,

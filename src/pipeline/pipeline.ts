@@ -15,6 +15,7 @@ import type { PostDeps } from "../webhooks/post.ts";
 import { type LinkSigner, type WebhookMessage, webhookRequest } from "../webhooks/request.ts";
 import { callSyncWebhooks } from "../webhooks/sync.ts";
 import { type AuthPolicy, runAuthStage } from "./auth-stage.ts";
+import { type EmailHandlerHook, type HandlerScope, runHandlerStage, storeReplies } from "./handler-stage.ts";
 import { idempotencyKeyFor } from "./idempotency.ts";
 import { BARE_NEWLINE, hasBareNewline } from "./line-endings.ts";
 import { fromAddresses, parseMessage, summarize } from "./parse.ts";
@@ -33,6 +34,8 @@ export interface PipelineDeps {
   policy?: PolicyConfig;
   /** How synchronous webhooks are called, and how their download links are signed. */
   webhooks?: PostDeps & LinkSigner;
+  /** The user's email() handler (mxedge/edge library); absent: the default pipeline. */
+  handler?: EmailHandlerHook;
 }
 
 export interface PipelineInput {
@@ -40,6 +43,8 @@ export interface PipelineInput {
   /** The relay's per-transaction key; replaced by a content key when the message has a Message-ID. */
   idempotencyKey: string;
   raw: Uint8Array;
+  /** The request's env and ExecutionContext, handed to the email() handler. */
+  scope?: HandlerScope;
 }
 
 export type PipelineOutcome =
@@ -91,12 +96,31 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     resolver: deps.auth?.resolver,
   });
   if (disposition.kind === "refuse") return { kind: "refused", reply: disposition.reply };
-  const mailboxIds = disposition.discard
-    ? []
-    : disposition.mailbox === "INBOX"
-      ? route.mailboxIds
-      : await store.directory.mailboxesFor(route.userIds, disposition.mailbox);
-  const endpoints = await store.webhooks.endpointsFor(tx.rcptTo, disposition.webhooks);
+
+  // 5b. the user's email() handler, when there is one: reject, tag, webhooks, or where copies go.
+  const handled = deps.handler
+    ? await runHandlerStage({
+        hook: deps.handler,
+        scope: input.scope,
+        tx,
+        raw: concatBytes([new TextEncoder().encode(auth.headers), auth.raw]),
+        email,
+        auth: auth.results,
+        fallback: disposition,
+        store,
+        now: deps.now,
+      })
+    : null;
+  if (handled?.kind === "refused") return handled;
+  const mailboxIds = handled
+    ? handled.mailboxIds
+    : disposition.discard
+      ? []
+      : disposition.mailbox === "INBOX"
+        ? route.mailboxIds
+        : await store.directory.mailboxesFor(route.userIds, disposition.mailbox);
+  const webhookNames = [...disposition.webhooks, ...(handled?.webhooks ?? [])];
+  const endpoints = await store.webhooks.endpointsFor(tx.rcptTo, webhookNames);
 
   // 6. trace header
   const receivedAt = deps.now();
@@ -108,7 +132,9 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     rcptTo: tx.rcptTo,
     date: new Date(receivedAt),
   });
-  const tags = disposition.tags.map((t) => `${t.header}: ${t.value}\r\n`).join("");
+  const tags = [...disposition.tags, ...(handled?.tags ?? [])]
+    .map((t) => `${t.header}: ${t.value}\r\n`)
+    .join("");
   const raw = concatBytes([new TextEncoder().encode(trace + auth.headers + tags), auth.raw]);
 
   // 7. synchronous webhooks: the SMTP answer waits for them, and a refusal stores nothing.
@@ -142,7 +168,8 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     }
   }
 
-  // 8. store: one atomic batch; 250 is only sent after this resolves.
+  // 8. store: one atomic batch; 250 is only sent after this resolves (the handler's local replies first).
+  if (handled?.replies.length) await storeReplies(store, key, handled.replies, deps.now);
   const result = await store.messages.ingest({
     id,
     idempotencyKey: key,
@@ -157,7 +184,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
       ...auth.results,
       dnsbl: disposition.dnsbl,
       rules: disposition.trace,
-      webhooks: disposition.webhooks,
+      webhooks: webhookNames,
     },
     mailboxIds,
     webhookEndpointIds: endpoints.filter((e) => e.filters.mode !== "sync").map((e) => e.id),

@@ -86,6 +86,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra command-line arguments for `mxedge serve`, e.g. ["--config", path]. */
   args?: string[];
+  /** "relay": `mxedge relay` (give `--edge URL` in args and MXEDGE_RELAY_SECRET in env). */
+  command?: "serve" | "relay";
   /** Reuse a data directory (a restart); it is then left in place on stop. */
   dataDir?: string;
 }
@@ -108,7 +110,15 @@ export async function startMxedge(opts: StartOptions = {}): Promise<RunningMxedg
     http: await freePort(),
   };
   const { cmd, args } = runtimeCommand(runtime);
-  const flags = ["serve", "--data", dataDir, "--host", "127.0.0.1", "--hostname", "mx.e2e.test"];
+  const flags = [
+    opts.command ?? "serve",
+    "--data",
+    dataDir,
+    "--host",
+    "127.0.0.1",
+    "--hostname",
+    "mx.e2e.test",
+  ];
   for (const [k, v] of Object.entries(ports)) flags.push(`--${k}`, String(v));
   flags.push(...(opts.args ?? []));
   const child: ChildProcess = spawn(cmd, [...args, ...flags], {
