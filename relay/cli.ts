@@ -289,7 +289,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// No top-level await: the single-executable build (scripts/build-binary.ts) bundles this file as CommonJS.
+// No top-level await: the single-executable build (relay/build-binary.ts) bundles this file as CommonJS.
 void main(process.argv.slice(2)).then((code) => {
   if (code !== 0) process.exit(code);
 });

@@ -8,12 +8,12 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { startEdgeThread } from "../edge/edge-thread-host.ts";
 import { embeddedEdgeOptions, openEmbeddedEdge } from "../edge/embedded.ts";
+import { type LoadedHandler, loadHandler } from "../edge/library/handler-module.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
 import { RELAY_PATHS } from "../src/contract.ts";
-import { pathToFileURL } from "node:url";
-import { type LoadedHandler, loadHandler } from "../edge/library/handler-module.ts";
 import { compilePolicy } from "../src/rules/index.ts";
 import { DnsblSchema, RuleSchema } from "../src/rules/schema.ts";
 import { AcmeManager } from "./acme/manager.ts";

@@ -24,7 +24,7 @@ describe("single binary", () => {
     if (prebuilt) console.log(`using ${prebuilt}: ${statSync(prebuilt).size} bytes`);
     else {
       const started = Date.now();
-      const log = execFileSync(process.execPath, [join(ROOT, "scripts/build-binary.ts"), "--out", out], {
+      const log = execFileSync(process.execPath, [join(ROOT, "relay/build-binary.ts"), "--out", out], {
         cwd: ROOT,
         timeout: 180_000,
       }).toString();

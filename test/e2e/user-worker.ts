@@ -17,7 +17,7 @@ const quiet = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_C
 
 /** `npm run build` (dist/: JavaScript + .d.ts) and node_modules/mxedge in the fixture pointing at this package. */
 export async function installMxedge(): Promise<void> {
-  await run(join(ROOT, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], {
+  await run(join(ROOT, "node_modules/.bin/tsc"), ["-p", "edge/tsconfig.build.json"], {
     cwd: ROOT,
     timeout: 120_000,
   });
