@@ -50,6 +50,8 @@ if (runtime === "deno") {
     bin("esbuild"),
     [join(ROOT, "relay/cli.ts"), "--bundle", "--platform=node", "--format=cjs", "--target=node22"]
       .concat(["--log-level=warning", `--outfile=${bundle}`, "--define:import.meta.url=__mxedge_url"])
+      // The bundle is the program: relay/cli.ts runs main() only when import.meta.main.
+      .concat(["--define:import.meta.main=true"])
       .concat([
         "--banner:js=const __mxedge_url = require('node:url').pathToFileURL(require('node:path').join(require('node:path').dirname(process.execPath), 'lib', 'mxedge.js')).href;",
       ]),

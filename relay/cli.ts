@@ -121,13 +121,30 @@ function overrides(values: Parsed["values"]): ConfigOverrides {
   };
 }
 
-function readStdin(): string {
-  try {
-    return readFileSync(0, "utf8");
-  } catch {
-    return "";
-  }
+/**
+ * Where a command's input and output go: the process's own streams and environment for the `mxedge`
+ * binary, or buffers when a test calls main() in its own process. `serve` and `relay` always use the
+ * process's streams and signals.
+ */
+export interface CliIo {
+  stdout(chunk: string | Uint8Array): void;
+  stderr(text: string): void;
+  readStdin(): string;
+  env: Record<string, string | undefined>;
 }
+
+const processIo: CliIo = {
+  stdout: (chunk) => process.stdout.write(chunk),
+  stderr: (text) => process.stderr.write(text),
+  readStdin: () => {
+    try {
+      return readFileSync(0, "utf8");
+    } catch {
+      return "";
+    }
+  },
+  env: process.env,
+};
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -208,12 +225,12 @@ async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
   });
 }
 
-async function runAdmin(parsed: Parsed): Promise<number> {
-  const config = loadConfig(overrides(parsed.values), process.env);
+async function runAdmin(parsed: Parsed, io: CliIo): Promise<number> {
+  const config = loadConfig(overrides(parsed.values), io.env);
   const opts: CommandOptions = {
     json: parsed.values.json,
     values: parsed.values,
-    readStdin,
+    readStdin: io.readStdin,
     readFile: (path) => {
       try {
         return readFileSync(path, "utf8");
@@ -222,74 +239,77 @@ async function runAdmin(parsed: Parsed): Promise<number> {
       }
     },
   };
-  const admin = await adminTransport(config, parsed.values, process.env);
+  const admin = await adminTransport(config, parsed.values, io.env);
   try {
     const result = await runCommand(admin.transport, parsed.positionals, opts);
-    process.stdout.write(result.stdout);
-    for (const line of result.stderr ?? []) process.stderr.write(`mxedge: ${line}\n`);
+    io.stdout(result.stdout);
+    for (const line of result.stderr ?? []) io.stderr(`mxedge: ${line}\n`);
     return result.code;
   } finally {
     admin.close();
   }
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Runs one `mxedge` command line and returns its exit status (the binary exits with it). */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   let parsed: Parsed;
   try {
     parsed = parse(argv);
   } catch (err) {
-    process.stderr.write(`mxedge: ${(err as Error).message}\n${USAGE}`);
+    io.stderr(`mxedge: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }
   if (parsed.values.version) {
-    out(VERSION);
+    io.stdout(`${VERSION}\n`);
     return 0;
   }
   const [command] = parsed.positionals;
   if (parsed.values.help || !command || command === "help") {
-    out(USAGE);
+    io.stdout(`${USAGE}\n`);
     return command || parsed.values.help ? 0 : 2;
   }
   try {
     if (command === "serve") await runServe(parsed, false);
     else if (command === "relay") await runServe(parsed, true);
     else if (command === "config" && parsed.positionals[1] === "check") {
-      out(JSON.stringify(loadConfig(overrides(parsed.values), process.env), null, 2));
-    } else if (ADMIN_NOUNS.includes(command)) return await runAdmin(parsed);
+      io.stdout(`${JSON.stringify(loadConfig(overrides(parsed.values), io.env), null, 2)}\n`);
+    } else if (ADMIN_NOUNS.includes(command)) return await runAdmin(parsed, io);
     else throw new UsageError(`unknown command: ${command}`);
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`mxedge: config error: ${err.message}\n`);
+      io.stderr(`mxedge: config error: ${err.message}\n`);
       return 2;
     }
     if (err instanceof ApiError) {
-      for (const line of err.lines) process.stderr.write(`mxedge: ${line}\n`);
+      for (const line of err.lines) io.stderr(`mxedge: ${line}\n`);
       return 1;
     }
     if (err instanceof UsageError || err instanceof CommandUsageError) {
-      process.stderr.write(`mxedge: ${err.message}\n`);
+      io.stderr(`mxedge: ${err.message}\n`);
       return 2;
     }
     if (err instanceof StartupError) {
-      process.stderr.write(`mxedge: cannot start: ${err.message}\n`);
+      io.stderr(`mxedge: cannot start: ${err.message}\n`);
       return 1;
     }
     if (err instanceof StoreError) {
-      process.stderr.write(`mxedge: ${err.message}\n`);
+      io.stderr(`mxedge: ${err.message}\n`);
       return 1;
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code === "EADDRINUSE" || e.code === "EACCES") {
-      process.stderr.write(`mxedge: cannot listen: ${e.message}\n`);
+      io.stderr(`mxedge: cannot listen: ${e.message}\n`);
       return 1;
     }
-    process.stderr.write(`mxedge: ${e.message}\n`);
+    io.stderr(`mxedge: ${e.message}\n`);
     return 1;
   }
 }
 
-// No top-level await: the single-executable build (relay/build-binary.ts) bundles this file as CommonJS.
-void main(process.argv.slice(2)).then((code) => {
-  if (code !== 0) process.exit(code);
-});
+// Only as the program itself (tests import main). No top-level await: the single-executable build
+// (relay/build-binary.ts) bundles this file as CommonJS, with import.meta.main defined as true.
+if (import.meta.main)
+  void main(process.argv.slice(2)).then((code) => {
+    if (code !== 0) process.exit(code);
+  });
