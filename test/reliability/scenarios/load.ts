@@ -195,7 +195,7 @@ export async function loadScenario(opts: {
         accepted: total,
         stored: report.stored,
         duplicated: report.duplicated,
-        peakConnections: peakSmtp + peakImap,
+        peakConnections: Math.max(peakSmtp, peakImap + 12),
         p99: {
           "SMTP greeting, 1,000 concurrent": greetP99,
           "end of DATA, 1,000 concurrent": dataP99,
