@@ -3,6 +3,8 @@
  * same app runs on Workers + D1, in-process under Node/Deno + SQLite, and inside a user's own Worker.
  */
 import { Hono } from "hono";
+import { type MailService, mailService } from "../src/admin/mail-service.ts";
+import { openApiDocument } from "../src/admin/openapi.ts";
 import type { Cidr } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
@@ -14,6 +16,7 @@ import { adminRoutes } from "./routes/admin.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { imapRoutes } from "./routes/imap.ts";
 import { relayRoutes } from "./routes/relay.ts";
+import { wellKnownRoutes } from "./routes/well-known.ts";
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
 
@@ -23,6 +26,8 @@ export interface EdgeOptions {
   adminToken: string;
   hostname?: string;
   maxMessageBytes?: number;
+  /** IMAP QUOTA default per user in bytes (users.quota_bytes overrides); null or absent = unlimited. */
+  quotaBytes?: number | null;
   now?: () => number;
   /** SPF/DKIM/DMARC/ARC: the DNS resolver and what to do with the results. */
   auth?: AuthPolicy;
@@ -36,6 +41,10 @@ export interface EdgeOptions {
   publicUrl?: string;
   /** How webhooks are posted (default: global fetch). */
   webhookFetch?: typeof fetch;
+  /** Host names and public ports for DNS records, MTA-STS and autoconfig (default: hostname, standard ports). */
+  mailService?: MailService;
+  /** Secret that encrypts DKIM private keys at rest (Worker secret DKIM_KEY, MXEDGE_DKIM_KEY). */
+  dkimSecret?: string;
   /** Where internal errors are reported; defaults to console.error. */
   onError?: (err: unknown) => void;
 }
@@ -47,11 +56,15 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     adminToken: options.adminToken,
     hostname: options.hostname ?? "mxedge.invalid",
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    quotaBytes: options.quotaBytes ?? null,
     now: options.now ?? Date.now,
     auth: options.auth,
     policy: options.policy,
     urlSigningKey: options.urlSigningKey ?? filesSigningKey(options.relaySecret),
     webhookAllow: options.webhookAllow ?? [],
+    mailService:
+      options.mailService ?? mailService({ hostname: options.hostname, publicUrl: options.publicUrl }),
+    dkimSecret: options.dkimSecret,
   };
   ctx.webhooks = {
     fetch: options.webhookFetch ?? ((input, init) => fetch(input, init)),
@@ -83,6 +96,8 @@ export function createEdgeApp(options: EdgeOptions): Hono {
   app.route("/relay/v1/imap", imapRoutes(ctx));
   app.route("/relay/v1", relayRoutes(ctx));
   app.route("/files", fileRoutes(ctx));
+  app.route("/", wellKnownRoutes(ctx));
+  app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
   app.use(
     "/api/*",
     requireBearer(() => ctx.adminToken, "mxedge-admin"),

@@ -2,6 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
+import type { MailService } from "../src/admin/mail-service.ts";
 import type { Cidr } from "../src/net/cidr.ts";
 import type { AuthPolicy } from "../src/pipeline/auth-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
@@ -35,10 +36,13 @@ export async function openEmbeddedEdge(opts: {
   relaySecret: string;
   adminToken: string;
   maxMessageBytes: number;
+  quotaBytes?: number | null;
   auth?: AuthPolicy;
   policy?: PolicyConfig;
   webhookAllow?: Cidr[];
   publicUrl?: string;
+  mailService?: MailService;
+  dkimSecret?: string;
 }): Promise<EmbeddedEdge> {
   const opened = await openEmbeddedStore(opts.dataDir);
   const app = createEdgeApp({
@@ -47,10 +51,13 @@ export async function openEmbeddedEdge(opts: {
     relaySecret: opts.relaySecret,
     adminToken: opts.adminToken,
     maxMessageBytes: opts.maxMessageBytes,
+    quotaBytes: opts.quotaBytes,
     auth: opts.auth,
     policy: opts.policy,
     webhookAllow: opts.webhookAllow,
     publicUrl: opts.publicUrl,
+    mailService: opts.mailService,
+    dkimSecret: opts.dkimSecret,
   });
   return { ...opened, app };
 }

@@ -4,6 +4,7 @@
  */
 import "./shims/crypto-digest-names.ts";
 import type { Hono } from "hono";
+import { type MailService, mailService } from "../src/admin/mail-service.ts";
 import { cachedResolver } from "../src/dns/cache.ts";
 import { dohResolver } from "../src/dns/doh.ts";
 import { parseZone, zoneResolver } from "../src/dns/zone.ts";
@@ -38,6 +39,26 @@ export interface Env {
   PUBLIC_URL?: string;
   /** Comma-separated CIDRs webhook targets may be in despite being private. */
   WEBHOOK_ALLOW?: string;
+  /** Secret that encrypts DKIM private keys at rest (`wrangler secret put DKIM_KEY`, 16+ characters). */
+  DKIM_KEY?: string;
+  /** Public ports mail clients use, for autoconfig and SRV records (defaults 465, 587, 993, 143). */
+  SUBMISSIONS_PORT?: string;
+  SUBMISSION_PORT?: string;
+  IMAPS_PORT?: string;
+  IMAP_PORT?: string;
+}
+
+function servicePorts(env: Env): Partial<MailService["ports"]> {
+  const ports: Partial<MailService["ports"]> = {};
+  const set = (key: keyof MailService["ports"], value: string | undefined) => {
+    const n = Number(value);
+    if (Number.isInteger(n) && n > 0 && n < 65536) ports[key] = n;
+  };
+  set("submissions", env.SUBMISSIONS_PORT);
+  set("submission", env.SUBMISSION_PORT);
+  set("imaps", env.IMAPS_PORT);
+  set("imap", env.IMAP_PORT);
+  return ports;
 }
 
 const RuleListSchema = RuleSchema.array();
@@ -94,6 +115,13 @@ function appFor(env: Env): Hono {
         maxMessageBytes: Number.isFinite(max) && max > 0 ? max : undefined,
         auth: authPolicy(env),
         policy: policyFrom(env),
+        publicUrl: env.PUBLIC_URL,
+        dkimSecret: env.DKIM_KEY,
+        mailService: mailService({
+          hostname: env.MXEDGE_HOSTNAME,
+          publicUrl: env.PUBLIC_URL,
+          ports: servicePorts(env),
+        }),
       }),
     };
   }

@@ -4,18 +4,19 @@
  *
  *   mxedge serve                      edge + relay in one process, data in ./data
  *   mxedge relay --edge URL           relay only, against a deployed edge
- *   mxedge domain add|list            against the embedded data directory
- *   mxedge user add|list
+ *   mxedge domain|user|alias|dkim|dns|webhook|messages …   admin commands, through the admin API:
+ *                                     in-process on the data directory, or --edge URL (relay/cli/)
  *   mxedge config check
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { openEmbeddedStore } from "../edge/embedded.ts";
 import { listenerTls } from "../src/config.ts";
 import { StoreError } from "../src/store/index.ts";
+import { adminTransport } from "./cli/admin-transport.ts";
+import { ADMIN_NOUNS, ApiError, type CommandOptions, CommandUsageError, runCommand } from "./cli/commands.ts";
 import { ConfigError, type ConfigOverrides, loadConfig, PORT_OPTIONS } from "./config-load.ts";
+import { StartupError } from "./edge-startup.ts";
 import { createLogger, levelFromEnv } from "./log.ts";
-import { serve } from "./serve.ts";
 
 const VERSION = "0.1.0";
 
@@ -23,17 +24,25 @@ const USAGE = `usage: mxedge <command> [options]
 
 commands:
   serve                         run edge + relay in one process (embedded SQLite in --data)
-  relay --edge URL              run only the relay against a deployed edge (MXEDGE_RELAY_SECRET)
-  domain add <domain>           add a domain
-  domain list                   list domains
-  user add <address> --password-stdin
-                                add a user (its domain must exist); password read from stdin
-  user list                     list users
-  alias add <address> <target…> add an alias (one or more local targets; *@domain is the catch-all;
-                                the single target "discard" accepts and drops)
-  webhook list                  list webhook endpoints
-  deliveries [--state S]        the webhook outbox (S: pending, delivered, failed, dead)
-  webhook redeliver <id>        queue a delivery again
+  relay --edge URL | --config F  run only the relay against a deployed edge (secret: MXEDGE_RELAY_SECRET
+                                or MXEDGE_RELAY_SECRET_FILE; SIGTERM drains, SIGHUP reloads config + certs)
+  domain add|list|show|rm <domain>
+  domain set <domain> [--plus-addressing on|off] [--mta-sts enforce|testing|none]
+             [--dmarc-policy none|quarantine|reject] [--dmarc-rua mailto:…] [--tls-rpt-rua mailto:…]
+  user add|passwd <address> --password-stdin    password read from standard input
+  user rm <address> · user list
+  user import dovecot-passwd FILE  import a Dovecot passwd-file, keeping the users' passwords
+  alias add <address> <target…>  one or more local targets; *@domain is the catch-all;
+                                the single target "discard" accepts and drops
+  alias rm <address> · alias list [domain] · alias plus-addressing <domain> on|off
+  dkim generate <domain> [--selector s] [--algo rsa-2048|ed25519]
+  dkim rotate <domain> [--algo …] · dkim list <domain> · dkim rm <domain> <selector>
+  dns <domain>                  the DNS records the domain needs, as a zone file
+  dns check <domain>            compare live DNS (or --dns-zone FILE) with them; exit 1 when wrong
+  webhook add <name> <url> [--format json|raw] [--secret-stdin]
+  webhook list · webhook test <name> · webhook redeliver <id>
+  deliveries [--state S] · queue  the webhook outbox (S: pending, delivered, failed, dead)
+  messages list [--limit N] · messages show <id> · messages raw <id>
   config check                  validate the configuration and print it
 
 options (each also as an environment variable):
@@ -48,6 +57,8 @@ options (each also as an environment variable):
   --edge URL       MXEDGE_EDGE_URL   remote edge (relay mode)
   --dns-zone FILE  MXEDGE_DNS_ZONE   answer SPF/DKIM/DMARC lookups from a static zone file
   --json           machine-readable output for admin commands
+  admin commands work on the data directory, or on a remote edge with --edge URL and the admin token
+  from --token-file FILE, MXEDGE_ADMIN_TOKEN or --token TOKEN
 `;
 
 class UsageError extends Error {}
@@ -73,6 +84,18 @@ function parse(argv: string[]) {
       json: { type: "boolean", default: false },
       "password-stdin": { type: "boolean", default: false },
       state: { type: "string" },
+      token: { type: "string" },
+      "token-file": { type: "string" },
+      selector: { type: "string" },
+      algo: { type: "string" },
+      format: { type: "string" },
+      limit: { type: "string" },
+      "plus-addressing": { type: "string" },
+      "mta-sts": { type: "string" },
+      "dmarc-policy": { type: "string" },
+      "dmarc-rua": { type: "string" },
+      "tls-rpt-rua": { type: "string" },
+      "secret-stdin": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "v", default: false },
     },
@@ -108,8 +131,13 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
   const config = loadConfig(overrides(parsed.values), process.env);
-  if (relayOnly && !config.edge.url) throw new UsageError("relay mode needs --edge URL (or MXEDGE_EDGE_URL)");
+  if (relayOnly && !config.edge.url)
+    throw new UsageError(
+      "relay mode needs the edge's URL: --edge URL, MXEDGE_EDGE_URL or edge.url in --config",
+    );
   const log = createLogger(levelFromEnv(process.env.MXEDGE_LOG));
+  // Loaded here, not at the top: admin commands start faster without the relay's listeners and the pipeline.
+  const { serve } = await import("./serve.ts");
   const server = await serve(config, process.env, log);
   out(
     `mxedge ${VERSION}: ${server.mode === "embedded" ? "edge + relay in one process" : `relay for ${config.edge.url}`}`,
@@ -122,7 +150,14 @@ async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
       `  ${l.name.padEnd(12)} ${cfg?.host}:${l.port}  (${cfg?.role}, ${tls === "implicit" ? "implicit TLS" : tls === "proxy" ? "TLS at proxy" : "STARTTLS"})`,
     );
   }
-  if (server.http) {
+  if (server.edgeAtStart) out(`  edge         ${config.edge.url}  (${server.edgeAtStart})`);
+  if (server.acmeHttpPort !== null)
+    out(
+      `  acme         http://${config.tls.acme?.http.host}:${server.acmeHttpPort}  (HTTP-01 challenges only)`,
+    );
+  if (server.http && server.mode === "relay")
+    out(`  admin        http://${config.http.host}:${server.http.port}  (/healthz, /readyz, /metrics)`);
+  if (server.http && server.mode === "embedded") {
     out(`  http         http://${config.http.host}:${server.http.port}  (admin API and relay API)`);
     out(`  admin token  ${server.adminToken}  (also in ${server.dataDir}/secrets.json)`);
     out("next:");
@@ -140,78 +175,53 @@ async function runServe(parsed: Parsed, relayOnly: boolean): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("server.stopping", { signal });
-    await server.close();
+    await server
+      .drain()
+      .catch((err: unknown) => log.error("server.drain-failed", { reason: (err as Error).message }));
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  // SIGHUP: read the config again; an invalid one is refused and the running one stays.
+  process.on("SIGHUP", () => {
+    if (stopping) return;
+    let next: ReturnType<typeof loadConfig>;
+    try {
+      next = loadConfig(overrides(parsed.values), process.env);
+    } catch (err) {
+      log.error("config.reload-refused", { reason: (err as Error).message, keeping: "the running config" });
+      return;
+    }
+    server
+      .reload(next)
+      .catch((err: unknown) =>
+        log.error("config.reload-refused", { reason: (err as Error).message, keeping: "the running config" }),
+      );
+  });
 }
 
-async function runAdmin(parsed: Parsed): Promise<void> {
-  const [noun, verb, arg] = parsed.positionals;
+async function runAdmin(parsed: Parsed): Promise<number> {
   const config = loadConfig(overrides(parsed.values), process.env);
-  const json = parsed.values.json;
-  const opened = await openEmbeddedStore(config.dataDir);
+  const opts: CommandOptions = {
+    json: parsed.values.json,
+    values: parsed.values,
+    readStdin,
+    readFile: (path) => {
+      try {
+        return readFileSync(path, "utf8");
+      } catch (err) {
+        throw new UsageError(`cannot read ${path}: ${(err as Error).message}`);
+      }
+    },
+  };
+  const admin = await adminTransport(config, parsed.values, process.env);
   try {
-    const { directory } = opened.store;
-    if (noun === "domain" && verb === "add" && arg) {
-      const d = await directory.addDomain(arg);
-      out(json ? JSON.stringify(d) : `added domain ${d.name}`);
-    } else if (noun === "domain" && verb === "list") {
-      const list = await directory.listDomains();
-      out(json ? JSON.stringify(list) : list.map((d) => d.name).join("\n") || "(no domains)");
-    } else if (noun === "user" && verb === "add" && arg) {
-      if (!parsed.values["password-stdin"])
-        throw new UsageError("user add needs --password-stdin (the password is read from standard input)");
-      const password = readStdin().replace(/\r?\n$/, "");
-      const u = await directory.addUser(arg, password);
-      out(json ? JSON.stringify(u) : `added user ${u.login} with mailboxes INBOX, Drafts, Sent, Junk, Trash`);
-    } else if (noun === "user" && verb === "list") {
-      const list = await directory.listUsers();
-      out(
-        json
-          ? JSON.stringify(list)
-          : list.map((u) => `${u.login}${u.disabled ? " (disabled)" : ""}`).join("\n") || "(no users)",
-      );
-    } else if (noun === "alias" && verb === "add" && arg) {
-      const targets = parsed.positionals.slice(3);
-      if (targets.length === 0)
-        throw new UsageError("alias add <address> <target…> (or: alias add <address> discard)");
-      const a = await directory.addAlias(
-        arg,
-        targets.length === 1 && targets[0] === "discard" ? "discard" : targets,
-      );
-      out(json ? JSON.stringify(a) : `added alias ${a.address} → ${targets.join(", ")}`);
-    } else if (noun === "webhook" && verb === "list") {
-      const list = (await opened.store.webhooks.listEndpoints()).map(({ secret: _s, ...e }) => e);
-      out(
-        json
-          ? JSON.stringify(list)
-          : list
-              .map((e) => `${e.name}\t${e.enabled ? "enabled" : "disabled"}\t${e.format}\t${e.url}`)
-              .join("\n") || "(no webhooks)",
-      );
-    } else if (noun === "deliveries" || (noun === "webhook" && verb === "deliveries")) {
-      const state = parsed.values.state as "pending" | "delivered" | "failed" | "dead" | undefined;
-      const list = await opened.store.webhooks.listDeliveries({ state });
-      out(
-        json
-          ? JSON.stringify(list)
-          : list
-              .map(
-                (d) =>
-                  `${d.id}\t${d.endpoint}\t${d.state}\tattempts=${d.attempts}\tlast=${d.lastStatus ?? d.lastError ?? "-"}\tmessage=${d.messageId}`,
-              )
-              .join("\n") || "(no deliveries)",
-      );
-    } else if (noun === "webhook" && verb === "redeliver" && arg) {
-      await opened.store.webhooks.redeliver(arg, Date.now());
-      out(json ? JSON.stringify({ queued: arg }) : `queued ${arg} for delivery`);
-    } else {
-      throw new UsageError(`unknown command: ${parsed.positionals.join(" ")}`);
-    }
+    const result = await runCommand(admin.transport, parsed.positionals, opts);
+    process.stdout.write(result.stdout);
+    for (const line of result.stderr ?? []) process.stderr.write(`mxedge: ${line}\n`);
+    return result.code;
   } finally {
-    opened.close();
+    admin.close();
   }
 }
 
@@ -237,7 +247,7 @@ async function main(argv: string[]): Promise<number> {
     else if (command === "relay") await runServe(parsed, true);
     else if (command === "config" && parsed.positionals[1] === "check") {
       out(JSON.stringify(loadConfig(overrides(parsed.values), process.env), null, 2));
-    } else if (["domain", "user", "alias", "webhook", "deliveries"].includes(command)) await runAdmin(parsed);
+    } else if (ADMIN_NOUNS.includes(command)) return await runAdmin(parsed);
     else throw new UsageError(`unknown command: ${command}`);
     return 0;
   } catch (err) {
@@ -245,9 +255,17 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`mxedge: config error: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof ApiError) {
+      for (const line of err.lines) process.stderr.write(`mxedge: ${line}\n`);
+      return 1;
+    }
+    if (err instanceof UsageError || err instanceof CommandUsageError) {
       process.stderr.write(`mxedge: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof StartupError) {
+      process.stderr.write(`mxedge: cannot start: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof StoreError) {
       process.stderr.write(`mxedge: ${err.message}\n`);
@@ -263,5 +281,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
-if (code !== 0) process.exit(code);
+// No top-level await: the single-executable build (scripts/build-binary.ts) bundles this file as CommonJS.
+void main(process.argv.slice(2)).then((code) => {
+  if (code !== 0) process.exit(code);
+});

@@ -5,8 +5,10 @@
 import type { z } from "zod";
 import {
   AppendResponseSchema,
+  type BodyEntry,
   ChangesResponseSchema,
   CopyResponseSchema,
+  decodeBodies,
   ExpungeResponseSchema,
   FetchResponseSchema,
   IMAP_PATH,
@@ -14,6 +16,7 @@ import {
   MailboxInfoSchema,
   MailboxStatusSchema,
   OkResponseSchema,
+  QuotaResponseSchema,
   SelectResponseSchema,
   StoreResponseSchema,
   WatchResponseSchema,
@@ -44,19 +47,22 @@ export class ImapClient {
     this.#opts = opts;
   }
 
-  async #post<S extends z.ZodType>(name: string, body: unknown, schema: S): Promise<z.infer<S>> {
+  async #request(name: string, body: unknown): Promise<Response> {
     const request = new Request(new URL(`${IMAP_PATH}/${name}`, this.#opts.baseUrl), {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${this.#opts.secret}` },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(this.#opts.timeoutMs),
     });
-    let response: Response;
     try {
-      response = await this.#opts.fetch(request);
+      return await this.#opts.fetch(request);
     } catch (err) {
       throw new ImapStoreError("unavailable", 0, `edge unreachable: ${(err as Error).message}`);
     }
+  }
+
+  async #post<S extends z.ZodType>(name: string, body: unknown, schema: S): Promise<z.infer<S>> {
+    const response = await this.#request(name, body);
     const json: unknown = await response.json().catch(() => null);
     if (!response.ok) {
       const e = ImapErrorSchema.safeParse(json);
@@ -93,11 +99,11 @@ export class ImapClient {
   select(user: string, name: string) {
     return this.#post("select", { user, name }, SelectResponseSchema);
   }
-  changes(user: string, mailboxId: number, sinceModseq: number) {
-    return this.#post("changes", { user, mailboxId, sinceModseq }, ChangesResponseSchema);
+  changes(user: string, mailboxId: number, sinceModseq: number, vanished = false) {
+    return this.#post("changes", { user, mailboxId, sinceModseq, vanished }, ChangesResponseSchema);
   }
-  fetch(user: string, mailboxId: number, uids: string, raw: boolean) {
-    return this.#post("fetch", { user, mailboxId, uids, raw }, FetchResponseSchema);
+  fetch(user: string, mailboxId: number, uids: string, raw: boolean, structure = false) {
+    return this.#post("fetch", { user, mailboxId, uids, raw, structure }, FetchResponseSchema);
   }
   store(
     user: string,
@@ -114,6 +120,30 @@ export class ImapClient {
   }
   append(user: string, mailbox: string, flags: string[], internalDate: number | null, raw: string) {
     return this.#post("append", { user, mailbox, flags, internalDate, raw }, AppendResponseSchema);
+  }
+  /** Raw messages of a UID set, in one call (see encodeBodies in the contract). */
+  async bodies(user: string, mailboxId: number, uids: string): Promise<BodyEntry[]> {
+    const response = await this.#request("bodies", { user, mailboxId, uids });
+    if (!response.ok) {
+      const e = ImapErrorSchema.safeParse(await response.json().catch(() => null));
+      throw new ImapStoreError(
+        e.success ? e.data.error : "unavailable",
+        response.status,
+        `edge answered ${response.status}`,
+      );
+    }
+    try {
+      return decodeBodies(new Uint8Array(await response.arrayBuffer()));
+    } catch (err) {
+      throw new ImapStoreError(
+        "unavailable",
+        response.status,
+        `edge sent a bad bodies frame: ${(err as Error).message}`,
+      );
+    }
+  }
+  quota(user: string) {
+    return this.#post("quota", { user }, QuotaResponseSchema);
   }
   watch(mailboxes: Array<{ user: string; mailboxId: number }>) {
     return this.#post("watch", { mailboxes }, WatchResponseSchema);

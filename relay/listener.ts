@@ -17,12 +17,18 @@ export interface RunningListener {
   name: string;
   port: number;
   close(): Promise<void>;
+  /** Stops accepting; open connections stay (drain, reload). */
+  stopAccepting(): Promise<void>;
+  /** New connections from now on use these (SIGHUP reload); open ones keep what they started with. */
+  replace(deps: ListenerDeps): void;
 }
 
 export interface ListenerDeps {
   handler: ProtocolHandler;
   /** Used for implicit TLS; the handler may also use it for STARTTLS. */
   secureContext: () => SecureContext;
+  /** Picks the certificate by the client's SNI name (implicit TLS). */
+  sniCallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
   implicitTls: boolean;
   log: Logger;
   /** Resolves the connection's real endpoints (PROXY protocol); direct sockets when absent. */
@@ -48,7 +54,11 @@ function upgrade(
   info: ConnectionInfo,
 ): Promise<{ tls: TLSSocket; info: ConnectionInfo } | null> {
   return new Promise((resolve) => {
-    const tls = new TLSSocket(socket, { isServer: true, secureContext: deps.secureContext() });
+    const tls = new TLSSocket(socket, {
+      isServer: true,
+      secureContext: deps.secureContext(),
+      ...(deps.sniCallback ? { SNICallback: deps.sniCallback } : {}),
+    });
     const timer = setTimeout(() => tls.destroy(), deps.handshakeTimeoutMs ?? 10_000);
     tls.once("secure", () => {
       clearTimeout(timer);
@@ -81,9 +91,11 @@ function upgrade(
   });
 }
 
-export function startListener(cfg: ListenerConfig, deps: ListenerDeps): Promise<RunningListener> {
+export function startListener(cfg: ListenerConfig, initial: ListenerDeps): Promise<RunningListener> {
   const sockets = new Set<Socket>();
+  let current = initial;
   const server: Server = createServer({ pauseOnConnect: false }, (socket) => {
+    const deps = current;
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", (err) =>
@@ -120,9 +132,16 @@ export function startListener(cfg: ListenerConfig, deps: ListenerDeps): Promise<
       resolve({
         name: cfg.name,
         port,
+        stopAccepting: async () => {
+          // close() stops listening at once; its callback would wait for every open connection.
+          if (server.listening) server.close();
+        },
+        replace: (deps) => {
+          current = deps;
+        },
         close: async () => {
-          await new Promise<void>((r) => server.close(() => r()));
-          await deps.handler.close();
+          if (server.listening) server.close();
+          await current.handler.close();
           for (const s of sockets) s.destroy();
         },
       });

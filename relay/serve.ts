@@ -1,18 +1,30 @@
 /**
  * `mxedge serve`: the relay's listeners, plus (embedded mode) the edge in this process on a SQLite file
  * and its HTTP API. With `edge.url` set it runs as a relay only and reaches the edge over HTTPS.
+ *
+ * Lifecycle: drain() (SIGTERM) stops accepting, lets SMTP transactions finish within the grace period,
+ * says BYE to IMAP sessions; reload() (SIGHUP) applies a new, already validated config to the listeners
+ * and certificates while open sessions continue on the old settings.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { resolverFromConfig } from "../edge/dns-config.ts";
 import { openEmbeddedEdge } from "../edge/embedded.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
 import { parseCidrList } from "../src/net/cidr.ts";
 import { compilePolicy } from "../src/rules/index.ts";
+import { AcmeManager } from "./acme/manager.ts";
+import { adminEdgeOptions } from "./admin-options.ts";
+import { watchCertFiles } from "./certs/files.ts";
+import { CertStore, makeEntry } from "./certs/store.ts";
 import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
+import { EdgeMonitor } from "./edge-monitor.ts";
+import { checkEdgeAtStart, EdgeUnreachable, relaySecretFrom } from "./edge-startup.ts";
+import { healthResponse } from "./health.ts";
 import { streamingFetch } from "./http-fetch.ts";
 import { type RunningHttp, serveHttp } from "./http-server.ts";
 import { createImapEngine } from "./imap/server.ts";
+import { isStoreWrite } from "./imap/watcher.ts";
 import { ImapClient } from "./imap-client.ts";
 import { type ProtocolHandler, type RunningListener, startListener } from "./listener.ts";
 import type { Logger } from "./log.ts";
@@ -21,8 +33,9 @@ import { startOutbox } from "./outbox-timer.ts";
 import { renderProxyMetrics } from "./proxy/prometheus.ts";
 import { proxyAcceptor } from "./proxy-accept.ts";
 import { loadSecrets } from "./secrets.ts";
+import type { SmtpEngine } from "./smtp/server.ts";
 import { createSmtpEngine } from "./smtp/server.ts";
-import { loadCertificate, secureContextFor } from "./tls-files.ts";
+import { loadCertificate } from "./tls-files.ts";
 
 export interface RunningServer {
   mode: "embedded" | "relay";
@@ -30,7 +43,20 @@ export interface RunningServer {
   listeners: RunningListener[];
   http: RunningHttp | null;
   adminToken: string | null;
+  /** Remote mode: what the start-up check found. */
+  edgeAtStart: string | null;
+  /** The ACME HTTP-01 port, when that challenge is configured. */
+  acmeHttpPort: number | null;
   close(): Promise<void>;
+  /** Graceful stop; resolves when every session is gone (or cut at the grace period's end). */
+  drain(graceMs?: number): Promise<void>;
+  /** Applies a new config (listeners, certificates, limits); throws, changing nothing, if it cannot. */
+  reload(next: Config): Promise<void>;
+}
+
+interface Handlers {
+  all: ProtocolHandler[];
+  smtp: SmtpEngine[];
 }
 
 export async function serve(
@@ -40,8 +66,18 @@ export async function serve(
 ): Promise<RunningServer> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const certificate = await loadCertificate(dataDir, config.tls, config.hostname);
-  const secureContext = secureContextFor(certificate);
+
+  const certs = new CertStore();
+  let stopWatching = watchCertFiles(certs, certFilePairs(config), config.tls.watchMs, log);
+  const acme = config.tls.acme
+    ? new AcmeManager({ config: config.tls.acme, dataDir, store: certs, log, env })
+    : null;
+  await acme?.start();
+  // Until a certificate is configured or issued, STARTTLS and implicit TLS use a self-signed one.
+  if (!certs.hasValid()) {
+    const selfSigned = await loadCertificate(dataDir, {}, config.hostname);
+    certs.set(makeEntry("self-signed", { cert: selfSigned.cert, key: selfSigned.key }));
+  }
 
   let edgeFetch: EdgeFetch;
   let baseUrl: string;
@@ -49,12 +85,57 @@ export async function serve(
   let http: RunningHttp | null = null;
   let adminToken: string | null = null;
   let closeEdge = () => {};
+  const storeChanged: Array<() => void> = [];
+  let draining = false;
+  let current = config;
+  let edgeAtStart: string | null = null;
+  let startCheckFailed: string | null = null;
+
+  const edgeClients = (cfg: Config) => ({
+    edge: new EdgeClient({ fetch: edgeFetch, baseUrl, secret: relaySecret, timeoutMs: cfg.edge.timeoutMs }),
+    imapStore: new ImapClient({
+      fetch: edgeFetch,
+      baseUrl,
+      secret: relaySecret,
+      timeoutMs: cfg.edge.timeoutMs,
+    }),
+  });
+  let monitor: EdgeMonitor | null = null;
+  const health = (req: Request) =>
+    monitor
+      ? healthResponse(req, {
+          edge: monitor,
+          certs,
+          acme: () => acme?.status() ?? null,
+          draining: () => draining,
+          mode: config.edge.url ? "relay" : "embedded",
+        })
+      : null;
+  const admin = (req: Request): Response | null => {
+    if (new URL(req.url).pathname === "/metrics") return metricsResponse();
+    return health(req);
+  };
 
   if (config.edge.url) {
-    relaySecret = env.MXEDGE_RELAY_SECRET ?? "";
-    if (!relaySecret) throw new Error("remote mode needs the relay secret in MXEDGE_RELAY_SECRET");
+    relaySecret = relaySecretFrom(env, config.edge.secretFile);
     edgeFetch = streamingFetch; // node:http, not global fetch: see relay/http-fetch.ts (memory)
     baseUrl = config.edge.url;
+    try {
+      await checkEdgeAtStart(edgeFetch, baseUrl, relaySecret);
+      edgeAtStart = "reachable, relay secret accepted";
+    } catch (err) {
+      if (!(err instanceof EdgeUnreachable)) throw err;
+      // Stay up: SMTP answers 4xx until the edge answers, then mail flows without a restart.
+      edgeAtStart = `${err.message}; starting anyway, mail gets 4xx until it answers`;
+      startCheckFailed = err.message;
+      log.error("edge.unreachable-at-start", { url: baseUrl, reason: err.message });
+    }
+    // The admin port: /metrics, /healthz, /readyz.
+    http = await serveHttp(
+      (req) => admin(req) ?? new Response("not found\n", { status: 404 }),
+      config.http.host,
+      config.http.port,
+    );
   } else {
     const secrets = loadSecrets(dataDir, env);
     relaySecret = secrets.relaySecret;
@@ -65,6 +146,7 @@ export async function serve(
       relaySecret,
       adminToken,
       maxMessageBytes: config.limits.maxMessageBytes,
+      quotaBytes: config.limits.quotaBytes,
       auth: config.auth.enabled
         ? {
             resolver: resolverFromConfig(config.dns),
@@ -75,17 +157,19 @@ export async function serve(
       policy: compilePolicy(config),
       webhookAllow: parseCidrList(config.webhookAllow),
       publicUrl: config.publicUrl ?? `http://${config.http.host}:${config.http.port}`,
+      ...adminEdgeOptions(config, dataDir, env),
     });
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;
-    edgeFetch = async (req) => app.fetch(req);
+    edgeFetch = async (req) => {
+      const res = await app.fetch(req);
+      // Any successful write in this process wakes idling IMAP clients (see imap/watcher.ts).
+      if (res.ok && isStoreWrite(req)) for (const fn of storeChanged) fn();
+      return res;
+    };
     baseUrl = "http://edge.internal";
-    // The relay's Prometheus metrics share the HTTP port with the edge's API.
-    http = await serveHttp(
-      (req) => (new URL(req.url).pathname === "/metrics" ? metricsResponse() : app.fetch(req)),
-      config.http.host,
-      config.http.port,
-    );
+    // The relay's Prometheus metrics and health share the HTTP port with the edge's API.
+    http = await serveHttp((req) => admin(req) ?? app.fetch(req), config.http.host, config.http.port);
     const stopOutbox = await startOutbox(config, edge.store, http.port, relaySecret, log);
     closeEdge = () => {
       stopOutbox();
@@ -93,61 +177,93 @@ export async function serve(
     };
   }
 
-  const edge = new EdgeClient({
-    fetch: edgeFetch,
-    baseUrl,
-    secret: relaySecret,
-    timeoutMs: config.edge.timeoutMs,
+  const probeClient = edgeClients(config).edge;
+  monitor = new EdgeMonitor(
+    async () => {
+      const r = await probeClient.health();
+      return r.ok ? { ok: true } : { ok: false, reason: r.reason };
+    },
+    config.edge.healthIntervalMs,
+    log,
+  );
+  if (startCheckFailed !== null) monitor.assume("down", startCheckFailed);
+  monitor.start();
+  const edgeMonitor = monitor;
+
+  /** Every handler ever made (reloads retire old ones while their sessions finish), for the drain. */
+  const handlers: Handlers = { all: [], smtp: [] };
+
+  const handlerFor = (cfg: Config, l: ListenerConfig): ProtocolHandler => {
+    const { edge, imapStore } = edgeClients(cfg);
+    const made: ProtocolHandler =
+      l.role === "imap" || l.role === "imaps"
+        ? createImapEngine({
+            listener: l,
+            hostname: cfg.hostname,
+            edge,
+            store: imapStore,
+            secureContext: () => certs.defaultContext(),
+            log,
+            maxMessageBytes: cfg.limits.maxMessageBytes,
+            // IDLE polls the store: every second in-process, every 10 s against a remote edge.
+            idlePollMs: Number(env.MXEDGE_IMAP_IDLE_POLL_MS) || (cfg.edge.url ? 10_000 : 1000),
+            onStoreChange: cfg.edge.url ? undefined : (fn) => storeChanged.push(fn),
+            // Message bodies kept in memory across IMAP sessions (default 64 MiB).
+            cacheBytes: Number(env.MXEDGE_IMAP_CACHE_BYTES) || undefined,
+          })
+        : (() => {
+            const smtp = createSmtpEngine({
+              listener: l,
+              hostname: cfg.hostname,
+              edge,
+              tls: certs.defaultPem(),
+              certificates: certs,
+              edgeDown: () => edgeMonitor.isDown(),
+              whenDown: cfg.edge.whenDown,
+              maxMessageBytes: cfg.limits.maxMessageBytes,
+              maxRecipients: cfg.limits.maxRecipients,
+              limits: cfg.limits, // SMTP session limits (bare newlines, timeouts, connections, AUTH, rate)
+              log,
+            });
+            handlers.smtp.push(smtp);
+            return smtp;
+          })();
+    handlers.all.push(made);
+    return made;
+  };
+  const depsFor = (cfg: Config, l: ListenerConfig) => ({
+    handler: handlerFor(cfg, l),
+    secureContext: () => certs.defaultContext(),
+    sniCallback: certs.sniCallback,
+    implicitTls: listenerTls(l) === "implicit",
+    accept: proxyAcceptor(l, listenerProxyPolicy(cfg, l), log),
+    log,
   });
-  const imapStore = new ImapClient({
-    fetch: edgeFetch,
-    baseUrl,
-    secret: relaySecret,
-    timeoutMs: config.edge.timeoutMs,
-  });
-  const handlerFor = (l: ListenerConfig): ProtocolHandler =>
-    l.role === "imap" || l.role === "imaps"
-      ? createImapEngine({
-          listener: l,
-          hostname: config.hostname,
-          edge,
-          store: imapStore,
-          secureContext: () => secureContext,
-          log,
-          maxMessageBytes: config.limits.maxMessageBytes,
-          // IDLE polls the store: every second in-process, every 10 s against a remote edge.
-          idlePollMs: Number(env.MXEDGE_IMAP_IDLE_POLL_MS) || (config.edge.url ? 10_000 : 1000),
-        })
-      : createSmtpEngine({
-          listener: l,
-          hostname: config.hostname,
-          edge,
-          tls: { key: certificate.key, cert: certificate.cert },
-          maxMessageBytes: config.limits.maxMessageBytes,
-          maxRecipients: config.limits.maxRecipients,
-          limits: config.limits, // SMTP session limits (bare newlines, timeouts, connections, AUTH, rate)
-          log,
-        });
 
   const listeners: RunningListener[] = [];
+  const listenerConfigs = new Map<string, ListenerConfig>();
   try {
     for (const l of config.listeners) {
-      listeners.push(
-        await startListener(l, {
-          handler: handlerFor(l),
-          secureContext: () => secureContext,
-          implicitTls: listenerTls(l) === "implicit",
-          accept: proxyAcceptor(l, listenerProxyPolicy(config, l), log),
-          log,
-        }),
-      );
+      listeners.push(await startListener(l, depsFor(config, l)));
+      listenerConfigs.set(l.name, l);
     }
   } catch (err) {
     for (const l of listeners) await l.close();
     await http?.close();
+    await acme?.stop();
+    edgeMonitor.stop();
+    stopWatching();
     closeEdge();
     throw err;
   }
+
+  const stopAll = async () => {
+    edgeMonitor.stop();
+    stopWatching();
+    await acme?.stop();
+    await http?.close();
+    closeEdge();
+  };
 
   return {
     mode: config.edge.url ? "relay" : "embedded",
@@ -155,12 +271,88 @@ export async function serve(
     listeners,
     http,
     adminToken,
+    acmeHttpPort: acme?.httpPort ?? null,
+    edgeAtStart,
     async close() {
       await Promise.all(listeners.map((l) => l.close()));
-      await http?.close();
-      closeEdge();
+      await stopAll();
+    },
+    async drain(graceMs = current.shutdownGraceMs) {
+      draining = true;
+      const deadline = Date.now() + graceMs;
+      log.info("server.draining", { graceMs });
+      await Promise.all(listeners.map((l) => l.stopAccepting()));
+      // IMAP: BYE at once (a session has nothing that must finish); SMTP: transactions finish first.
+      await Promise.all(
+        handlers.all.filter((h) => !handlers.smtp.includes(h as SmtpEngine)).map((h) => h.close()),
+      );
+      await Promise.all(handlers.smtp.map((h) => h.drain(deadline)));
+      await Promise.all(listeners.map((l) => l.close()));
+      await stopAll();
+      log.info("server.drained", { ms: graceMs - (deadline - Date.now()) });
+    },
+    async reload(next) {
+      if (draining) throw new Error("draining");
+      // Certificates first: a pair that does not load refuses the whole reload.
+      const trial = new CertStore();
+      for (const pair of certFilePairs(next)) trial.set(makeEntry(`files:${pair.cert}`, pair.loaded()));
+      const changed = next.listeners.filter((l) => {
+        const old = listenerConfigs.get(l.name);
+        return !old || old.host !== l.host || old.port !== l.port;
+      });
+      const started: RunningListener[] = [];
+      try {
+        for (const l of changed) started.push(await startListener(l, depsFor(next, l)));
+      } catch (err) {
+        for (const l of started) await l.close();
+        throw err;
+      }
+      // From here on nothing can fail.
+      const oldPairs = certFilePairs(current);
+      stopWatching();
+      for (const p of oldPairs) certs.remove(`files:${p.cert}`);
+      stopWatching = watchCertFiles(certs, certFilePairs(next), next.tls.watchMs, log);
+      if (certFilePairs(next).length > 0) certs.remove("self-signed");
+      const keep = new Set(next.listeners.map((l) => l.name));
+      for (let i = listeners.length - 1; i >= 0; i--) {
+        const running = listeners[i];
+        if (!running) continue;
+        const cfg = next.listeners.find((l) => l.name === running.name);
+        if (!keep.has(running.name) || (cfg && changed.includes(cfg))) {
+          await running.stopAccepting(); // its open sessions finish on the old handler
+          listeners.splice(i, 1);
+          listenerConfigs.delete(running.name);
+        } else if (cfg) {
+          running.replace(depsFor(next, cfg));
+          listenerConfigs.set(cfg.name, cfg);
+        }
+      }
+      for (const [i, l] of started.entries()) {
+        listeners.push(l);
+        const cfg = changed[i];
+        if (cfg) listenerConfigs.set(cfg.name, cfg);
+      }
+      current = next;
+      log.info("config.reloaded", {
+        listeners: listeners.map((l) => `${l.name}:${l.port}`),
+        certificates: certs.summary().map((c) => c.names.join(",")),
+      });
     },
   };
+}
+
+/** The configured PEM file pairs: tls.cert/key first (the default), then tls.certificates. */
+function certFilePairs(
+  config: Config,
+): Array<{ cert: string; key: string; loaded(): { cert: string; key: string } }> {
+  const pairs = [
+    ...(config.tls.cert && config.tls.key ? [{ cert: config.tls.cert, key: config.tls.key }] : []),
+    ...config.tls.certificates,
+  ];
+  return pairs.map((p) => ({
+    ...p,
+    loaded: () => ({ cert: readFileSync(p.cert, "utf8"), key: readFileSync(p.key, "utf8") }),
+  }));
 }
 
 function metricsResponse(): Response {

@@ -38,6 +38,54 @@ export const ListenerSchema = z.strictObject({
 });
 export type ListenerConfig = z.infer<typeof ListenerSchema>;
 
+export const AcmeSchema = z.strictObject({
+  /** The CA's directory; Let's Encrypt staging is https://acme-staging-v02.api.letsencrypt.org/directory. */
+  directoryUrl: z.url().default("https://acme-v02.api.letsencrypt.org/directory"),
+  /** Names on the certificate; the first is its common name. */
+  domains: z.array(z.string().min(1).max(253)).min(1),
+  email: z.string().min(3).optional(),
+  challenge: z.enum(["http-01", "dns-01"]).default("http-01"),
+  /** HTTP-01: the relay answers /.well-known/acme-challenge/ (and nothing else) on this port. */
+  http: z.strictObject({ host: z.string().min(1).default("0.0.0.0"), port: port.default(80) }).prefault({}),
+  /** DNS-01 through the Cloudflare API; the token comes from MXEDGE_CLOUDFLARE_TOKEN or `tokenFile`. */
+  cloudflare: z
+    .strictObject({
+      apiUrl: z.url().default("https://api.cloudflare.com/client/v4"),
+      tokenFile: z.string().min(1).optional(),
+      /** Skips the zone lookup (the token then needs only DNS:Edit on that zone). */
+      zoneId: z.string().min(1).optional(),
+      /** Wait after creating the TXT record before asking the CA to look. */
+      propagationMs: z.number().int().min(0).max(600_000).default(10_000),
+    })
+    .prefault({}),
+  /** PEM file of extra CAs to trust for the ACME directory's own HTTPS (a private or test CA). */
+  caFile: z.string().min(1).optional(),
+  /** Check the challenge from here before asking the CA (as acme-client does by default). */
+  selfCheck: z.boolean().default(true),
+  renewBeforeDays: z.number().min(1).max(89).default(30),
+  /** How often the certificate's expiry is checked. */
+  checkIntervalMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(86_400_000)
+    .default(12 * 3600_000),
+  /** First retry after a failed order; doubles per failure up to `retryMaxMs`, each with ±50% jitter. */
+  retryBaseMs: z
+    .number()
+    .int()
+    .min(10)
+    .max(86_400_000)
+    .default(5 * 60_000),
+  retryMaxMs: z
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 86_400_000)
+    .default(12 * 3600_000),
+});
+export type AcmeConfig = z.infer<typeof AcmeSchema>;
+
 export const ConfigSchema = z.strictObject({
   /** The name in greetings and Received headers. */
   hostname: z.string().min(1).max(253).default("localhost"),
@@ -70,6 +118,12 @@ export const ConfigSchema = z.strictObject({
       /** PEM files; when both are absent a self-signed certificate is generated in the data directory. */
       cert: z.string().min(1).optional(),
       key: z.string().min(1).optional(),
+      /** More PEM pairs, chosen by the client's SNI name; the first pair above (or ACME's) is the default. */
+      certificates: z.array(z.strictObject({ cert: z.string().min(1), key: z.string().min(1) })).default([]),
+      /** How often the certificate files are checked for changes (replaced files are served without a restart). */
+      watchMs: z.number().int().min(100).max(3_600_000).default(5000),
+      /** Certificates from an ACME CA (Let's Encrypt), kept in <dataDir>/acme: see relay/acme/. */
+      acme: AcmeSchema.optional(),
     })
     .refine((t) => (t.cert === undefined) === (t.key === undefined), "cert and key must be given together")
     .prefault({}),
@@ -82,6 +136,8 @@ export const ConfigSchema = z.strictObject({
         .max(512 * 1024 * 1024)
         .default(25 * 1024 * 1024),
       maxRecipients: z.number().int().min(1).max(10_000).default(1000),
+      /** IMAP QUOTA (RFC 9208): storage per user in bytes unless the user has its own; null = unlimited. */
+      quotaBytes: z.number().int().min(0).nullable().default(null),
       /** Bare CR or LF in DATA: refuse the message (Postfix smtpd_forbid_bare_newline) or turn it into CRLF. */
       bareNewlines: z.enum(["reject", "normalize"]).default("reject"),
       /** Longest SMTP command line in bytes (RFC 5321: 512; Postfix line_length_limit: 2048); longer gets 421. */
@@ -111,8 +167,16 @@ export const ConfigSchema = z.strictObject({
       url: z.url().optional(),
       /** How long the relay waits for the edge to confirm a message is stored. */
       timeoutMs: z.number().int().min(1000).max(600_000).default(60_000),
+      /** Remote mode: a file holding the relay secret (else MXEDGE_RELAY_SECRET / MXEDGE_RELAY_SECRET_FILE). */
+      secretFile: z.string().min(1).optional(),
+      /** How often the relay asks the edge whether it is up (for /readyz and `whenDown`). */
+      healthIntervalMs: z.number().int().min(100).max(600_000).default(10_000),
+      /** While the edge is down: "451" answers each transaction 451 4.3.0; "421" refuses at connect. */
+      whenDown: z.enum(["451", "421"]).default("451"),
     })
     .prefault({}),
+  /** SIGTERM: in-flight SMTP transactions get this long to finish before their connections are closed. */
+  shutdownGraceMs: z.number().int().min(0).max(600_000).default(30_000),
   /** Where SPF/DKIM/DMARC/ARC lookups go. */
   dns: z
     .strictObject({

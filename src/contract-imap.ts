@@ -10,16 +10,19 @@
  *   subscribe  { user, name, subscribed }              → { ok }
  *   status     { user, names }                         → MailboxStatus[]
  *   select     { user, name }                          → SelectResponse (state + every UID with flags)
- *   changes    { user, mailboxId, sinceModseq, knownUidNext } → ChangesResponse (IDLE/NOOP polling)
- *   fetch      { user, mailboxId, uids, raw }          → FetchRow[] (metadata, raw bytes as base64 when asked)
+ *   changes    { user, mailboxId, sinceModseq, vanished? } → ChangesResponse (IDLE/NOOP polling, QRESYNC)
+ *   fetch      { user, mailboxId, uids, raw, structure? } → FetchRow[] (metadata; raw base64 and stored view when asked)
  *   store      { user, mailboxId, uids, op, flags, unchangedSince } → StoreResponse
  *   expunge    { user, mailboxId, uids | null }        → ExpungeResponse (only \Deleted messages go)
  *   append     { user, mailbox, flags, internalDate, raw } → AppendResponse
  *   copy       { user, mailboxId, uids, to, move }     → CopyResponse
  *   watch      { mailboxes: [{ user, mailboxId }] }     → WatchResponse (one call for every idling session)
+ *   quota      { user }                                → QuotaResponse (STORAGE used and limit, bytes)
+ *   bodies     { user, mailboxId, uids }               → application/octet-stream, see encodeBodies:
+ *              raw messages without base64 or JSON around them (FETCH of bodies, SEARCH BODY/TEXT)
  *
  * UID lists travel as compact sequence sets ("1:500,502"). Failures: 404 { error: "nonexistent" },
- * 409 { error: "exists" | "modified" }, 400 { error: "bad request" | message }.
+ * 409 { error: "exists" | "modified" | "overquota" }, 400 { error: "bad request" | message }.
  */
 import { z } from "zod";
 
@@ -73,8 +76,12 @@ export const SelectResponseSchema = z.object({
   uidValidity: z.number().int(),
   uidNext: z.number().int(),
   highestModseq: z.number().int(),
-  /** Every message, ascending UID. */
-  messages: z.array(MessageStateSchema),
+  /**
+   * Every message, ascending UID, compactly: [uid, modseq, index into flagSets]. A mailbox has few
+   * distinct flag combinations, so 10,000 messages are a few hundred kilobytes, not megabytes.
+   */
+  messages: z.array(z.tuple([z.number().int(), z.number().int(), z.number().int().nonnegative()])),
+  flagSets: z.array(z.array(flag)),
   /** Every flag in use, besides the system flags. */
   keywords: z.array(flag),
 });
@@ -84,6 +91,8 @@ export const ChangesRequestSchema = z.object({
   user,
   mailboxId: z.number().int(),
   sinceModseq: z.number().int().nonnegative(),
+  /** QRESYNC: also list the UIDs expunged after sinceModseq. */
+  vanished: z.boolean().optional(),
 });
 export const ChangesResponseSchema = z.object({
   uidNext: z.number().int(),
@@ -92,6 +101,8 @@ export const ChangesResponseSchema = z.object({
   changed: z.array(MessageStateSchema),
   /** All UIDs now in the mailbox (only when highestModseq moved), as a set: expunges show up as gaps. */
   uids: uidSet.nullable(),
+  /** When asked: UIDs expunged after sinceModseq (from the store's tombstones). */
+  vanished: uidSet.optional(),
 });
 export type ChangesResponse = z.infer<typeof ChangesResponseSchema>;
 
@@ -100,6 +111,8 @@ export const FetchRequestSchema = z.object({
   mailboxId: z.number().int(),
   uids: uidSet,
   raw: z.boolean(),
+  /** Also return each message's stored IMAP view (src/imap/structure.ts), when it has one. */
+  structure: z.boolean().optional(),
 });
 export const FetchRowSchema = z.object({
   uid: z.number().int(),
@@ -110,6 +123,11 @@ export const FetchRowSchema = z.object({
   blobId: z.string(),
   /** base64 of the message when asked for. */
   raw: z.string().nullable(),
+  /**
+   * The stored IMAP view (src/imap/structure.ts), when asked for: embedded as JSON, not as a string,
+   * so it is parsed once; null for blobs stored without one. The relay validates it when it loads it.
+   */
+  structure: z.unknown().optional(),
 });
 export type FetchRow = z.infer<typeof FetchRowSchema>;
 export const FetchResponseSchema = z.object({ rows: z.array(FetchRowSchema) });
@@ -162,6 +180,59 @@ export const CopyResponseSchema = z.object({
   highestModseq: z.number().int(),
 });
 export type CopyResponse = z.infer<typeof CopyResponseSchema>;
+
+/** QUOTA (RFC 9208): one STORAGE root per user; limitBytes null when unlimited. */
+export const QuotaResponseSchema = z.object({
+  usedBytes: z.number().int(),
+  limitBytes: z.number().int().nullable(),
+});
+export type QuotaResponse = z.infer<typeof QuotaResponseSchema>;
+
+export const BodiesRequestSchema = z.object({ user, mailboxId: z.number().int(), uids: uidSet });
+
+export interface BodyEntry {
+  uid: number;
+  blobId: string;
+  raw: Uint8Array;
+}
+
+/**
+ * The bodies route's binary framing: a 4-byte big-endian length, that many bytes of JSON index
+ * ([[uid, blobId, size], ...]), then every message's bytes back to back in index order.
+ */
+export function encodeBodies(entries: BodyEntry[]): Uint8Array {
+  const index = new TextEncoder().encode(JSON.stringify(entries.map((e) => [e.uid, e.blobId, e.raw.length])));
+  const total = 4 + index.length + entries.reduce((n, e) => n + e.raw.length, 0);
+  const out = new Uint8Array(total);
+  new DataView(out.buffer).setUint32(0, index.length);
+  out.set(index, 4);
+  let off = 4 + index.length;
+  for (const e of entries) {
+    out.set(e.raw, off);
+    off += e.raw.length;
+  }
+  return out;
+}
+
+/** Inverse of encodeBodies; throws on a malformed frame. */
+export function decodeBodies(bytes: Uint8Array): BodyEntry[] {
+  if (bytes.length < 4) throw new Error("short bodies frame");
+  const len = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+  const index = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + len))) as unknown;
+  if (!Array.isArray(index)) throw new Error("bad bodies index");
+  const out: BodyEntry[] = [];
+  let off = 4 + len;
+  for (const item of index) {
+    const [uid, blobId, size] = item as [number, string, number];
+    if (!Number.isSafeInteger(uid) || typeof blobId !== "string" || !Number.isSafeInteger(size) || size < 0)
+      throw new Error("bad bodies index entry");
+    if (off + size > bytes.length) throw new Error("truncated bodies frame");
+    // A copy, so a cached body does not keep the whole frame alive.
+    out.push({ uid, blobId, raw: bytes.slice(off, off + size) });
+    off += size;
+  }
+  return out;
+}
 
 export const OkResponseSchema = z.object({ ok: z.literal(true) });
 export const ImapErrorSchema = z.object({ error: z.string() });

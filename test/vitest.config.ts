@@ -62,6 +62,7 @@ export default defineConfig({
                   TEST_MIGRATIONS: migrations,
                   RELAY_SECRET: "test-relay-secret",
                   ADMIN_TOKEN: "test-admin-token",
+                  DKIM_KEY: "test-dkim-key-encryption-secret",
                   // DNS from a static zone (the signed corpus' keys and policies): no test uses the network.
                   DNS_ZONE: corpus?.zone ?? "; empty zone: every lookup is NXDOMAIN",
                   RULES: JSON.stringify(PARITY_RULES),

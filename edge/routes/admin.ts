@@ -1,18 +1,21 @@
 /** The admin API (/api/...), behind the admin bearer token. */
 import { Hono } from "hono";
-import { z } from "zod";
+import { fieldIssues, MessageListQuery } from "../../src/admin/api-schemas.ts";
+import { parseMessage } from "../../src/pipeline/parse.ts";
 import { StoreError } from "../../src/store/index.ts";
 import { endpointInput, WebhookConfigSchema } from "../../src/webhooks/config.ts";
 import { webhookPayloadJsonSchema } from "../../src/webhooks/payload.ts";
+import { postSigned } from "../../src/webhooks/post.ts";
+import { webhookRequest } from "../../src/webhooks/request.ts";
 import { checkUrl } from "../../src/webhooks/ssrf.ts";
 import type { EdgeContext } from "../context.ts";
+import { adminDirectoryRoutes } from "./admin-directory.ts";
+import { adminDnsRoutes } from "./admin-dns.ts";
 
-const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-});
-const DomainBody = z.object({ name: z.string().min(1).max(253) });
-const UserBody = z.object({ address: z.string().min(3).max(320), password: z.string().min(8).max(1024) });
+/** The message a `webhook test` delivers: small, obviously synthetic, never stored. */
+const TEST_MESSAGE = new TextEncoder().encode(
+  "From: mxedge <postmaster@mxedge.invalid>\r\nTo: webhook-test@mxedge.invalid\r\nSubject: mxedge webhook test\r\nMessage-ID: <webhook-test@mxedge.invalid>\r\nDate: Thu, 01 Jan 2026 00:00:00 +0000\r\n\r\nThis is a test delivery from mxedge.\r\n",
+);
 
 export function adminRoutes(ctx: EdgeContext): Hono {
   const app = new Hono();
@@ -26,8 +29,11 @@ export function adminRoutes(ctx: EdgeContext): Hono {
   });
 
   app.get("/messages", async (c) => {
-    const q = ListQuery.safeParse(c.req.query());
-    if (!q.success) return c.json({ error: q.error.issues.map((i) => i.message).join("; ") }, 400);
+    const q = MessageListQuery.safeParse(c.req.query());
+    if (!q.success) {
+      const issues = fieldIssues(q.error);
+      return c.json({ error: issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues }, 400);
+    }
     return c.json({ messages: await ctx.store.messages.list(q.data) });
   });
 
@@ -42,36 +48,56 @@ export function adminRoutes(ctx: EdgeContext): Hono {
     return new Response(raw as Uint8Array<ArrayBuffer>, { headers: { "content-type": "message/rfc822" } });
   });
 
-  app.get("/domains", async (c) => c.json({ domains: await ctx.store.directory.listDomains() }));
-  app.post("/domains", async (c) => {
-    const body = DomainBody.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) return c.json({ error: "expected {name}" }, 400);
-    return c.json(await ctx.store.directory.addDomain(body.data.name), 201);
-  });
-
-  app.get("/users", async (c) => c.json({ users: await ctx.store.directory.listUsers() }));
-  app.post("/users", async (c) => {
-    const body = UserBody.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) return c.json({ error: "expected {address, password (8+ chars)}" }, 400);
-    return c.json(await ctx.store.directory.addUser(body.data.address, body.data.password), 201);
-  });
+  app.route("/", adminDirectoryRoutes(ctx));
+  app.route("/", adminDnsRoutes(ctx));
 
   app.get("/webhooks", async (c) =>
     c.json({ webhooks: (await ctx.store.webhooks.listEndpoints()).map(({ secret: _secret, ...e }) => e) }),
   );
   app.post("/webhooks", async (c) => {
     const body = WebhookConfigSchema.safeParse(await c.req.json().catch(() => null));
-    if (!body.success)
+    if (!body.success) {
+      const issues = fieldIssues(body.error);
+      return c.json({ error: issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues }, 400);
+    }
+    const target = checkUrl(body.data.url, ctx.webhookAllow);
+    if (!target.ok)
       return c.json(
-        { error: body.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") },
+        { error: `url: ${target.reason}`, issues: [{ path: "url", message: target.reason }] },
         400,
       );
-    const target = checkUrl(body.data.url, ctx.webhookAllow);
-    if (!target.ok) return c.json({ error: `url: ${target.reason}` }, 400);
     const { secret: _secret, ...endpoint } = await ctx.store.webhooks.upsertEndpoint(
       endpointInput(body.data),
     );
     return c.json(endpoint, 201);
+  });
+  app.post("/webhooks/:name/test", async (c) => {
+    const endpoint = (await ctx.store.webhooks.listEndpoints()).find((e) => e.name === c.req.param("name"));
+    if (!endpoint) return c.json({ error: `no webhook ${c.req.param("name")}` }, 404);
+    const id = `test_${crypto.randomUUID()}`;
+    const request = await webhookRequest(
+      endpoint,
+      {
+        id,
+        receivedAt: ctx.now(),
+        raw: TEST_MESSAGE,
+        email: await parseMessage(TEST_MESSAGE),
+        envelope: { mailFrom: "postmaster@mxedge.invalid", rcptTo: ["webhook-test@mxedge.invalid"] },
+        connection: { clientIp: "127.0.0.1", helo: "localhost", tls: false },
+        auth: null,
+        rules: [],
+      },
+      null,
+    );
+    const webhooks = ctx.webhooks;
+    if (!webhooks) return c.json({ error: "webhooks are not configured on this edge" }, 503);
+    const result = await postSigned(endpoint, id, request.body, request.headers, webhooks);
+    return c.json({
+      name: endpoint.name,
+      url: endpoint.url,
+      ...result,
+      ok: result.status !== null && result.status < 300,
+    });
   });
   app.get("/webhooks/schema.json", (c) => c.json(webhookPayloadJsonSchema() as Record<string, unknown>));
   app.get("/deliveries", async (c) => {

@@ -4,17 +4,20 @@ import type { z } from "zod";
 import {
   AppendRequestSchema,
   type AppendResponse,
+  BodiesRequestSchema,
   ChangesRequestSchema,
   type ChangesResponse,
   CopyRequestSchema,
   type CopyResponse,
   ExpungeRequestSchema,
   type ExpungeResponse,
+  encodeBodies,
   FetchRequestSchema,
   type FetchRow,
   type MailboxInfo,
   type MailboxStatus,
   NameRequestSchema,
+  type QuotaResponse,
   RenameRequestSchema,
   type SelectResponse,
   StatusRequestSchema,
@@ -31,6 +34,9 @@ import { StoreError } from "../../src/store/errors.ts";
 import type { EdgeContext } from "../context.ts";
 
 const SYSTEM_FLAGS = new Set(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"]);
+
+/** APPEND beyond the user's QUOTA: 409 { error: "overquota" } (the relay answers NO [OVERQUOTA]). */
+class OverQuota extends Error {}
 
 function ranges(set: string) {
   return set === "" ? [] : (parseSequenceSet(set, 0) ?? []);
@@ -51,8 +57,10 @@ export function imapRoutes(ctx: EdgeContext): Hono {
       if (!parsed.success) return c.json({ error: "bad request" }, 400);
       try {
         const userId = await mail.userId(parsed.data.user);
-        return c.json((await fn(parsed.data, userId)) as object);
+        const result = await fn(parsed.data, userId);
+        return result instanceof Response ? result : c.json(result as object);
       } catch (err) {
+        if (err instanceof OverQuota) return c.json({ error: "overquota" }, 409);
         if (err instanceof StoreError) {
           const status = err.code === "not-found" ? 404 : err.code === "exists" ? 409 : 400;
           return c.json(
@@ -114,16 +122,17 @@ export function imapRoutes(ctx: EdgeContext): Hono {
 
   route("/select", NameRequestSchema, async (b, userId) => {
     const box = await mail.mailbox(userId, b.name);
-    const states = await mail.states(box.id);
+    const states = await mail.compactStates(box.id);
     const keywords = new Set<string>();
-    for (const s of states) for (const f of s.flags) if (!SYSTEM_FLAGS.has(f)) keywords.add(f);
+    for (const set of states.flagSets) for (const f of set) if (!SYSTEM_FLAGS.has(f)) keywords.add(f);
     const body: SelectResponse = {
       id: box.id,
       name: box.name,
       uidValidity: box.uidValidity,
       uidNext: box.uidNext,
       highestModseq: box.highestModseq,
-      messages: states,
+      messages: states.messages,
+      flagSets: states.flagSets,
       keywords: [...keywords],
     };
     return body;
@@ -138,12 +147,28 @@ export function imapRoutes(ctx: EdgeContext): Hono {
       changed: moved ? await mail.changedSince(box.id, b.sinceModseq) : [],
       uids: moved ? formatSet(await mail.uids(box.id)) : null,
     };
+    if (b.vanished) body.vanished = moved ? formatSet(await mail.vanished(box.id, b.sinceModseq)) : "";
     return body;
   });
 
   route("/fetch", FetchRequestSchema, async (b, userId) => {
     await mail.mailboxById(userId, b.mailboxId);
-    const rows = await mail.meta(b.mailboxId, ranges(b.uids));
+    if (b.structure && !b.raw) {
+      // Each stored view is already JSON: spliced in as is, it is neither escaped here nor parsed
+      // twice by the relay. Only what structureJson() wrote ({"v":1,...}) is spliced.
+      const rows = await mail.metaWithStructure(b.mailboxId, ranges(b.uids));
+      const parts = rows.map(({ structure, ...meta }) => {
+        const head = JSON.stringify({ ...meta, raw: null }).slice(0, -1);
+        const ok = structure?.startsWith('{"v":1,') && structure.endsWith("}");
+        return `${head},"structure":${ok ? structure : "null"}}`;
+      });
+      return new Response(`{"rows":[${parts.join(",")}]}`, {
+        headers: { "content-type": "application/json" },
+      });
+    }
+    const rows = b.structure
+      ? await mail.metaWithStructure(b.mailboxId, ranges(b.uids))
+      : await mail.meta(b.mailboxId, ranges(b.uids));
     const raws = b.raw ? await mail.blobs(rows.map((r) => r.blobId)) : new Map<string, Uint8Array>();
     return {
       rows: rows.map((r): FetchRow => {
@@ -167,9 +192,18 @@ export function imapRoutes(ctx: EdgeContext): Hono {
     return body;
   });
 
+  const quota = async (userId: number): Promise<QuotaResponse> => {
+    const u = await mail.usage(userId);
+    return { usedBytes: u.usedBytes, limitBytes: u.quotaBytes ?? ctx.quotaBytes ?? null };
+  };
+
+  route("/quota", UserRequestSchema, async (_b, userId) => quota(userId));
+
   route("/append", AppendRequestSchema, async (b, userId) => {
     const raw = fromBase64(b.raw);
     if (raw.length > ctx.maxMessageBytes) throw new StoreError("invalid", "message too large");
+    const q = await quota(userId);
+    if (q.limitBytes !== null && q.usedBytes + raw.length > q.limitBytes) throw new OverQuota();
     const body: AppendResponse = await mail.append(userId, b.mailbox, raw, b.flags, b.internalDate);
     return body;
   });
@@ -177,6 +211,29 @@ export function imapRoutes(ctx: EdgeContext): Hono {
   route("/copy", CopyRequestSchema, async (b, userId) => {
     const body: CopyResponse = await mail.copy(userId, b.mailboxId, ranges(b.uids), b.to, b.move);
     return body;
+  });
+
+  // Raw bytes, framed (see encodeBodies): no base64 or JSON around the largest thing IMAP moves.
+  app.post("/bodies", async (c) => {
+    const parsed = BodiesRequestSchema.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json({ error: "bad request" }, 400);
+    const b = parsed.data;
+    try {
+      const userId = await mail.userId(b.user);
+      await mail.mailboxById(userId, b.mailboxId);
+    } catch (err) {
+      if (err instanceof StoreError) return c.json({ error: "nonexistent" }, 404);
+      throw err;
+    }
+    const rows = await mail.meta(b.mailboxId, ranges(b.uids));
+    const raws = await mail.blobs(rows.map((r) => r.blobId));
+    const entries = rows.flatMap((r) => {
+      const raw = raws.get(r.blobId);
+      return raw ? [{ uid: r.uid, blobId: r.blobId, raw }] : [];
+    });
+    return c.body(encodeBodies(entries) as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": "application/octet-stream",
+    });
   });
 
   // Not per user: one call covers every idling session of a relay.

@@ -2,6 +2,7 @@
 
 const BASE_CAPS = [
   "IMAP4rev1",
+  "IMAP4rev2",
   "LITERAL+",
   "SASL-IR",
   "ENABLE",
@@ -12,12 +13,17 @@ const BASE_CAPS = [
   "UIDPLUS",
   "MOVE",
   "CONDSTORE",
+  "QRESYNC",
   "SPECIAL-USE",
   "LIST-EXTENDED",
   "LIST-STATUS",
   "ESEARCH",
+  "SEARCHRES",
+  "STATUS=SIZE",
   "UTF8=ACCEPT",
   "BINARY",
+  "QUOTA",
+  "QUOTA=RES-STORAGE",
 ];
 
 /** Offered once logged in (RFC 4978 allows COMPRESS only in the authenticated states). */

@@ -99,10 +99,10 @@ export async function expunge(s: SessionContext, cmd: Command, silent = false): 
   }
   try {
     const res = await s.store.expunge(s.user, sel.id, uids);
-    const seqs = sel.remove(expandSet(res.expunged));
+    const gone = sel.removeUids(expandSet(res.expunged));
     if (!silent) {
       // Reported in ascending UID order, each number as it is after the previous removals.
-      for (const seq of seqs) s.line(`* ${seq} EXPUNGE`);
+      s.expunged(gone.seqs, gone.uids);
       await s.sync(true);
     }
     return ok(`${cmd.uid ? "UID " : ""}EXPUNGE completed`);
@@ -134,7 +134,8 @@ export async function copy(s: SessionContext, cmd: Command): Promise<Result> {
     const code = `COPYUID ${res.uidValidity} ${formatSet(res.from)} ${formatSet(res.to)}`;
     if (!move) return ok(`[${code}] COPY completed`);
     s.line(`* OK [${code}] Moved`);
-    for (const seq of sel.remove(res.from)) s.line(`* ${seq} EXPUNGE`);
+    const gone = sel.removeUids(res.from);
+    s.expunged(gone.seqs, gone.uids);
     return ok("MOVE completed");
   } catch (err) {
     const r = storeFailure(err, cmd.name);

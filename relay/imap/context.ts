@@ -1,7 +1,8 @@
 /** What a command handler sees of its session. */
 import type { Token } from "../../src/imap/parser.ts";
+import type { MessageView } from "../../src/imap/structure.ts";
 import type { ImapClient } from "../imap-client.ts";
-import type { BodyCache } from "./cache.ts";
+import type { BodyCache, ViewCache } from "./cache.ts";
 import type { SelectedMailbox } from "./selected.ts";
 
 export type Status = "OK" | "NO" | "BAD";
@@ -20,6 +21,7 @@ export interface SessionContext {
   readonly user: string;
   readonly store: ImapClient;
   readonly cache: BodyCache;
+  readonly views: ViewCache<MessageView>;
   /** ENABLEd extensions (CONDSTORE, QRESYNC, UTF8=ACCEPT). */
   readonly enabled: Set<string>;
   selected: SelectedMailbox | null;
@@ -29,6 +31,8 @@ export interface SessionContext {
   write(chunks: Array<string | Uint8Array>): Promise<void>;
   /** Polls the store for the selected mailbox's changes and reports them. */
   sync(allowExpunge: boolean): Promise<void>;
+  /** Reports removed messages: `* n EXPUNGE` each, or one `* VANISHED uids` under QRESYNC. */
+  expunged(seqs: number[], uids: number[]): void;
   /** Turns on CONDSTORE for the session (any CONDSTORE-aware command does so). */
   condstore(): void;
 }

@@ -1,15 +1,13 @@
 /** FETCH and UID FETCH: items parsed once, metadata in one store call, bodies in size-bounded batches. */
 import type { FetchRow } from "../../src/contract-imap.ts";
-import { fromBase64 } from "../../src/imap/base64.ts";
 import { decodedBody } from "../../src/imap/binary.ts";
-import { bodyStructure } from "../../src/imap/bodystructure.ts";
 import { formatDateTime } from "../../src/imap/dates.ts";
 import { encodeValue } from "../../src/imap/encode.ts";
-import { envelope } from "../../src/imap/envelope.ts";
-import { type MimePart, parseMime } from "../../src/imap/mime.ts";
+import { parseMime, rootOnly } from "../../src/imap/mime.ts";
 import { type Token, tokenText } from "../../src/imap/parser.ts";
 import { extractSection, locate, parseSection, partial, type SectionSpec } from "../../src/imap/section.ts";
-import { formatSet } from "../../src/imap/sequence.ts";
+import { expandSet, formatSet, inRanges, parseSequenceSet } from "../../src/imap/sequence.ts";
+import { loadStructure, type MessageView, viewFromMime } from "../../src/imap/structure.ts";
 import { bad, type Command, no, ok, type Result, type SessionContext } from "./context.ts";
 import { storeFailure } from "./mailboxes.ts";
 import { resolveSet } from "./targets.ts";
@@ -121,15 +119,45 @@ export function parseItems(tokens: Token[]): Item[] | null {
   return out;
 }
 
-function needsRaw(items: Item[]): boolean {
+/** Items that need the stored view: structure items, and sections below the top level. */
+function needsView(items: Item[]): boolean {
   return items.some(
     (i) =>
-      i.k === "section" ||
+      (i.k === "section" && (i.spec.path.length > 0 || i.spec.what === "MIME")) ||
       i.k === "binary" ||
       i.k === "ENVELOPE" ||
       i.k === "BODYSTRUCTURE" ||
       i.k === "BODY",
   );
+}
+
+/** Items that cut bytes out of the message. */
+function needsRaw(items: Item[]): boolean {
+  return items.some((i) => i.k === "section" || i.k === "binary");
+}
+
+/** Views for a slice of rows: from the relay's cache, the rest in one store call (no bodies). */
+async function loadViews(
+  s: SessionContext,
+  mailboxId: number,
+  rows: FetchRow[],
+): Promise<Map<number, MessageView>> {
+  const out = new Map<number, MessageView>();
+  const missing: FetchRow[] = [];
+  for (const r of rows) {
+    const v = s.views.get(r.blobId);
+    if (v) out.set(r.uid, v);
+    else missing.push(r);
+  }
+  if (missing.length === 0) return out;
+  const res = await s.store.fetch(s.user, mailboxId, formatSet(missing.map((r) => r.uid)), false, true);
+  for (const r of res.rows) {
+    const v = loadStructure(r.structure, r.size);
+    if (!v) continue;
+    out.set(r.uid, v);
+    s.views.set(r.blobId, v);
+  }
+  return out;
 }
 
 /** Raw bytes for rows, from the LRU or the store in batches of at most RAW_BATCH_BYTES. */
@@ -143,12 +171,9 @@ async function loadRaw(
   let bytes = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    const res = await s.store.fetch(s.user, mailboxId, formatSet(batch), true);
-    for (const r of res.rows) {
-      if (r.raw === null) continue;
-      const raw = fromBase64(r.raw);
-      s.cache.set(r.blobId, raw);
-      out.set(r.uid, raw);
+    for (const r of await s.store.bodies(s.user, mailboxId, formatSet(batch))) {
+      s.cache.set(r.blobId, r.raw);
+      out.set(r.uid, r.raw);
     }
     batch = [];
     bytes = 0;
@@ -176,6 +201,7 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
   const items = parseItems(itemTok.kind === "list" ? itemTok.items : [itemTok]);
   if (!items) return bad("Bad FETCH items");
   let changedSince: number | null = null;
+  let vanished = false;
   const mods = cmd.args[2];
   if (mods) {
     if (mods.kind !== "list") return bad("Bad FETCH modifiers");
@@ -185,8 +211,12 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
         changedSince = Number(tokenText(mods.items[i + 1]));
         if (!Number.isSafeInteger(changedSince)) return bad("Bad CHANGEDSINCE");
         i++;
-      } else return bad(`Unsupported FETCH modifier ${name}`);
+      } else if (name === "VANISHED") vanished = true;
+      else return bad(`Unsupported FETCH modifier ${name}`);
     }
+    // RFC 7162 §3.2.6: VANISHED only with UID FETCH, CHANGEDSINCE and QRESYNC enabled.
+    if (vanished && (!cmd.uid || changedSince === null || !s.enabled.has("QRESYNC")))
+      return bad("VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC");
     s.condstore();
   }
   if (cmd.uid && !items.some((i) => i.k === "UID")) items.unshift({ k: "UID" });
@@ -195,7 +225,19 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
   }
   const targets = resolveSet(sel, setText, cmd.uid);
   if (targets === null) return bad("Invalid sequence set");
+  if (vanished) {
+    const wanted = parseSequenceSet(setText, Math.max(sel.uidNext - 1, 1)) ?? [];
+    try {
+      const changes = await s.store.changes(s.user, sel.id, changedSince as number, true);
+      const gone = expandSet(changes.vanished ?? "").filter((u) => inRanges(wanted, u));
+      if (gone.length > 0) s.line(`* VANISHED (EARLIER) ${formatSet(gone)}`);
+    } catch (err) {
+      return storeFailure(err, "FETCH");
+    }
+  }
   if (targets.length === 0) return ok("FETCH completed");
+  const wantView = needsView(items);
+  const wantRaw = needsRaw(items);
   let rows: FetchRow[];
   try {
     rows = (await s.store.fetch(s.user, sel.id, formatSet(targets.map((t) => t.uid)), false)).rows;
@@ -228,7 +270,6 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
     }
   }
 
-  const wantRaw = needsRaw(items);
   let unknownCte = false;
   const ordered = targets.filter((t) => byUid.has(t.uid));
   // Bodies are loaded and written batch by batch, so memory stays bounded.
@@ -243,16 +284,15 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
     const slice = ordered.slice(start, end);
     start = end;
     let raws = new Map<number, Uint8Array>();
-    if (wantRaw) {
-      try {
-        raws = await loadRaw(
-          s,
-          sel.id,
-          slice.map((t) => byUid.get(t.uid) as FetchRow),
-        );
-      } catch (err) {
-        return storeFailure(err, "FETCH");
-      }
+    let views = new Map<number, MessageView>();
+    const sliceRows = slice.map((t) => byUid.get(t.uid) as FetchRow);
+    try {
+      if (wantView) views = await loadViews(s, sel.id, sliceRows);
+      // Bodies only for byte items, or to compute the view of a blob stored without one.
+      const rawRows = wantRaw ? sliceRows : sliceRows.filter((r) => wantView && !views.has(r.uid));
+      if (rawRows.length > 0) raws = await loadRaw(s, sel.id, rawRows);
+    } catch (err) {
+      return storeFailure(err, "FETCH");
     }
     const chunks: Array<string | Uint8Array> = [];
     for (const t of slice) {
@@ -264,7 +304,15 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
         newlySeen.has(t.uid) && !items.some((i) => i.k === "FLAGS")
           ? [...items, { k: "FLAGS" as const }]
           : items;
-      let mime: MimePart | null = null;
+      const raw0 = raw ?? new Uint8Array(0);
+      let view = wantView ? (views.get(t.uid) ?? null) : null;
+      if (wantView && !view) {
+        // A blob stored before views were recorded: computed once here, then cached.
+        view = viewFromMime(raw0, parseMime(raw0));
+        if (raw) s.views.set(row.blobId, view);
+      }
+      // BODY[], BODY[HEADER…], BODY[TEXT] of the message itself only need its header/body split.
+      const root = view ? view.root : rootOnly(raw0);
       withFlags.forEach((item, idx) => {
         if (idx > 0) chunks.push(" ");
         switch (item.k) {
@@ -286,19 +334,13 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
           case "ENVELOPE":
           case "BODYSTRUCTURE":
           case "BODY": {
-            const bytes = raw ?? new Uint8Array(0);
-            mime ??= parseMime(bytes);
-            chunks.push(`${item.k} `);
-            const v =
-              item.k === "ENVELOPE"
-                ? envelope(mime.headers)
-                : bodyStructure(bytes, mime, item.k === "BODYSTRUCTURE");
-            encodeValue(v, chunks);
+            const v = view as MessageView;
+            chunks.push(`${item.k} `, item.k === "ENVELOPE" ? v.env : item.k === "BODY" ? v.body : v.bs);
             break;
           }
           case "binary": {
-            const bytes = raw ?? new Uint8Array(0);
-            mime ??= parseMime(bytes);
+            const bytes = raw0;
+            const mime = (view as MessageView).root;
             const part = item.path.length === 0 ? mime : locate(mime, item.path);
             const decoded = part && (part.type === "multipart" ? null : decodedBody(bytes, part));
             const name = `[${item.path.join(".")}]`;
@@ -315,9 +357,7 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
             break;
           }
           case "section": {
-            const bytes = raw ?? new Uint8Array(0);
-            mime ??= parseMime(bytes);
-            const full = extractSection(bytes, mime, item.spec) ?? new Uint8Array(0);
+            const full = extractSection(raw0, root, item.spec) ?? new Uint8Array(0);
             const cut = partial(full, item.origin, item.length);
             chunks.push(`${item.label}${item.origin !== null ? `<${item.origin}>` : ""} `);
             encodeValue({ literal: cut }, chunks);

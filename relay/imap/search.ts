@@ -1,6 +1,5 @@
 /** SEARCH and UID SEARCH, with ESEARCH's RETURN (MIN MAX COUNT ALL) and CONDSTORE's MODSEQ. */
 import type { FetchRow } from "../../src/contract-imap.ts";
-import { fromBase64 } from "../../src/imap/base64.ts";
 import { tokenText } from "../../src/imap/parser.ts";
 import {
   matches,
@@ -25,7 +24,8 @@ export async function search(s: SessionContext, cmd: Command): Promise<Result> {
   if ((tokenText(args[0]) ?? "").toUpperCase() === "RETURN" && args[1]?.kind === "list") {
     returns = args[1].items.map((t) => (tokenText(t) ?? "").toUpperCase());
     if (returns.length === 0) returns = ["ALL"];
-    if (returns.some((r) => !["MIN", "MAX", "COUNT", "ALL"].includes(r))) return bad("Bad RETURN option");
+    if (returns.some((r) => !["MIN", "MAX", "COUNT", "ALL", "SAVE"].includes(r)))
+      return bad("Bad RETURN option");
     args.splice(0, 2);
   }
   if ((tokenText(args[0]) ?? "").toUpperCase() === "CHARSET") {
@@ -41,7 +41,12 @@ export async function search(s: SessionContext, cmd: Command): Promise<Result> {
     throw err;
   }
   if (usesModseq(key)) s.condstore();
-  if (sel.uids.length === 0) return finish(s, cmd, returns, [], 0);
+  // IMAP4rev2 has no SEARCH response: every result is an ESEARCH (RFC 9051 §7.3.4).
+  if (returns === null && s.enabled.has("IMAP4rev2")) returns = ["ALL"];
+  if (sel.uids.length === 0) {
+    if (returns?.includes("SAVE")) sel.saved = [];
+    return finish(s, cmd, returns, [], 0);
+  }
   let rows: FetchRow[];
   try {
     rows = (await s.store.fetch(s.user, sel.id, formatSet(sel.uids), false)).rows;
@@ -72,12 +77,9 @@ export async function search(s: SessionContext, cmd: Command): Promise<Result> {
       }
       if (missing.length > 0) {
         try {
-          const res = await s.store.fetch(s.user, sel.id, formatSet(missing), true);
-          for (const r of res.rows) {
-            if (r.raw === null) continue;
-            const bytes = fromBase64(r.raw);
-            s.cache.set(r.blobId, bytes);
-            raws.set(r.uid, bytes);
+          for (const r of await s.store.bodies(s.user, sel.id, formatSet(missing))) {
+            s.cache.set(r.blobId, r.raw);
+            raws.set(r.uid, r.raw);
           }
         } catch (err) {
           return storeFailure(err, "SEARCH");
@@ -99,6 +101,7 @@ export async function search(s: SessionContext, cmd: Command): Promise<Result> {
         hits.push({ seq: t.seq, uid: t.uid, modseq: row.modseq });
     }
   }
+  if (returns?.includes("SAVE")) sel.saved = hits.map((h) => h.uid);
   const numbers = hits.map((h) => (cmd.uid ? h.uid : h.seq));
   const maxModseq = usesModseq(key) ? hits.reduce((m, h) => Math.max(m, h.modseq), 0) : 0;
   return finish(s, cmd, returns, numbers, maxModseq);
@@ -114,6 +117,8 @@ function finish(
   const modseq = maxModseq > 0 ? ` (MODSEQ ${maxModseq})` : "";
   if (returns === null) {
     s.line(`* SEARCH${numbers.length ? ` ${numbers.join(" ")}` : ""}${numbers.length ? modseq : ""}`);
+  } else if (returns.length === 1 && returns[0] === "SAVE") {
+    // SAVE alone: the result is kept for "$", nothing is sent (RFC 5182 §2.4).
   } else {
     const parts = [`* ESEARCH (TAG "${cmd.tag}")`];
     if (cmd.uid) parts.push("UID");

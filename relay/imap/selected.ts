@@ -8,7 +8,10 @@ import type { ChangesResponse, MessageState, SelectResponse } from "../../src/co
 import { expandSet } from "../../src/imap/sequence.ts";
 
 export interface Untagged {
+  /** Sequence numbers to report as EXPUNGE, in order. */
   expunged: number[];
+  /** The same messages' UIDs (for QRESYNC's VANISHED). */
+  expungedUids: number[];
   exists: number | null;
   flags: Array<{ seq: number; uid: number; flags: string[]; modseq: number }>;
 }
@@ -23,6 +26,8 @@ export class SelectedMailbox {
   uids: number[];
   readonly state = new Map<number, { flags: string[]; modseq: number }>();
   readonly keywords = new Set<string>();
+  /** SEARCHRES (RFC 5182): the UIDs of the last SEARCH ... RETURN (SAVE), which "$" names. */
+  saved: number[] = [];
   /** UIDs gone from the store that the client has not been told about yet. */
   readonly pendingExpunge = new Set<number>();
 
@@ -33,8 +38,8 @@ export class SelectedMailbox {
     this.uidValidity = s.uidValidity;
     this.uidNext = s.uidNext;
     this.highestModseq = s.highestModseq;
-    this.uids = s.messages.map((m) => m.uid);
-    for (const m of s.messages) this.state.set(m.uid, { flags: m.flags, modseq: m.modseq });
+    this.uids = s.messages.map((m) => m[0]);
+    for (const [uid, modseq, f] of s.messages) this.state.set(uid, { flags: s.flagSets[f] ?? [], modseq });
     for (const k of s.keywords) this.keywords.add(k);
   }
 
@@ -69,28 +74,40 @@ export class SelectedMailbox {
 
   /** Removes UIDs this session expunged; returns their sequence numbers in the order to report them. */
   remove(uids: number[]): number[] {
-    const out: number[] = [];
+    return this.removeUids(uids).seqs;
+  }
+
+  /** As remove(), also returning which UIDs were actually present. */
+  removeUids(uids: number[]): { seqs: number[]; uids: number[] } {
+    const seqs: number[] = [];
+    const gone: number[] = [];
     for (const uid of [...uids].sort((a, b) => a - b)) {
       const seq = this.seqOf(uid);
       if (seq === 0) continue;
       this.uids.splice(seq - 1, 1);
       this.state.delete(uid);
       this.pendingExpunge.delete(uid);
-      out.push(seq);
+      seqs.push(seq);
+      gone.push(uid);
     }
-    return out;
+    return { seqs, uids: gone };
   }
 
   /** Applies a change report; `allowExpunge` is false while sequence numbers must stay put. */
   apply(changes: ChangesResponse, allowExpunge: boolean): Untagged {
-    const out: Untagged = { expunged: [], exists: null, flags: [] };
+    const out: Untagged = { expunged: [], expungedUids: [], exists: null, flags: [] };
+    const drop = () => {
+      const r = this.removeUids([...this.pendingExpunge]);
+      out.expunged = r.seqs;
+      out.expungedUids = r.uids;
+    };
     if (changes.uids !== null) {
       const now = new Set(expandSet(changes.uids));
       for (const uid of this.uids) if (!now.has(uid)) this.pendingExpunge.add(uid);
       const max = this.uids.length ? (this.uids[this.uids.length - 1] as number) : 0;
       const added = [...now].filter((u) => u > max).sort((a, b) => a - b);
       const byUid = new Map(changes.changed.map((c) => [c.uid, c]));
-      if (allowExpunge && this.pendingExpunge.size > 0) out.expunged = this.remove([...this.pendingExpunge]);
+      if (allowExpunge && this.pendingExpunge.size > 0) drop();
       for (const uid of added) {
         const c = byUid.get(uid);
         this.uids.push(uid);
@@ -103,9 +120,7 @@ export class SelectedMailbox {
         if (this.update(c))
           out.flags.push({ seq: this.seqOf(c.uid), uid: c.uid, flags: c.flags, modseq: c.modseq });
       }
-    } else if (allowExpunge && this.pendingExpunge.size > 0) {
-      out.expunged = this.remove([...this.pendingExpunge]);
-    }
+    } else if (allowExpunge && this.pendingExpunge.size > 0) drop();
     this.highestModseq = Math.max(this.highestModseq, changes.highestModseq);
     this.uidNext = Math.max(this.uidNext, changes.uidNext);
     return out;

@@ -3,11 +3,12 @@ import type { Socket } from "node:net";
 import type { SecureContext } from "node:tls";
 import { type ListenerConfig, listenerTls } from "../../src/config.ts";
 import type { ConnectionInfo } from "../../src/connection.ts";
+import type { MessageView } from "../../src/imap/structure.ts";
 import type { EdgeClient } from "../edge-client.ts";
 import type { ImapClient } from "../imap-client.ts";
 import type { ProtocolHandler } from "../listener.ts";
 import type { Logger } from "../log.ts";
-import { BodyCache } from "./cache.ts";
+import { BodyCache, ViewCache } from "./cache.ts";
 import { type ImapLimitOptions, ImapLimits } from "./limits.ts";
 import { ImapSession } from "./session.ts";
 import { MailboxWatcher } from "./watcher.ts";
@@ -25,13 +26,21 @@ export interface ImapEngineOptions {
   /** Bytes of message bodies kept in memory across sessions (default 64 MiB). */
   cacheBytes?: number;
   limits?: Partial<ImapLimitOptions>;
+  /**
+   * Embedded mode: subscribes to "the store just changed" from this process (deliveries, any
+   * session's writes), so idling clients hear of it at once rather than at the next poll.
+   */
+  onStoreChange?: (listener: () => void) => void;
 }
 
 export function createImapEngine(opts: ImapEngineOptions): ProtocolHandler {
   const cache = new BodyCache(opts.cacheBytes ?? 64 * 1024 * 1024);
+  // Parsed views are about a kilobyte a message: 32 MiB covers a few large mailboxes.
+  const views = new ViewCache<MessageView>(Math.max(1024 * 1024, (opts.cacheBytes ?? 64 * 1024 * 1024) / 2));
   const sockets = new Set<Socket>();
   const limits = new ImapLimits(opts.limits);
   const watcher = new MailboxWatcher(opts.store, opts.idlePollMs ?? 2000, opts.log);
+  opts.onStoreChange?.(() => watcher.poke());
   return {
     handle(socket: Socket, info: ConnectionInfo) {
       sockets.add(socket);
@@ -50,6 +59,7 @@ export function createImapEngine(opts: ImapEngineOptions): ProtocolHandler {
         edge: opts.edge,
         store: opts.store,
         cache,
+        views,
         log: opts.log,
         watcher,
         autologoutMs: 30 * 60 * 1000,

@@ -7,18 +7,21 @@ import type { Socket } from "node:net";
 import type { SecureContext } from "node:tls";
 import type { ConnectionInfo } from "../../src/connection.ts";
 import { CommandParser, type ParserEvent, tokenText } from "../../src/imap/parser.ts";
+import { formatSet } from "../../src/imap/sequence.ts";
+import type { MessageView } from "../../src/imap/structure.ts";
 import type { EdgeClient } from "../edge-client.ts";
 import type { ImapClient } from "../imap-client.ts";
 import type { Logger } from "../log.ts";
 import { append } from "./append.ts";
 import { capabilities, decodePlain } from "./auth.ts";
-import type { BodyCache } from "./cache.ts";
+import type { BodyCache, ViewCache } from "./cache.ts";
 import { copy, expunge, store } from "./changes.ts";
 import { Compression } from "./compress.ts";
 import { bad, type Command, no, ok, type Result, type SessionContext } from "./context.ts";
 import { fetch } from "./fetch.ts";
 import type { ImapLimits } from "./limits.ts";
 import { list, select, simple, status, storeFailure } from "./mailboxes.ts";
+import { quota } from "./quota.ts";
 import { search } from "./search.ts";
 import type { SelectedMailbox } from "./selected.ts";
 import { upgradeToTls } from "./tls-upgrade.ts";
@@ -32,6 +35,7 @@ export interface SessionOptions {
   edge: EdgeClient;
   store: ImapClient;
   cache: BodyCache;
+  views: ViewCache<MessageView>;
   log: Logger;
   watcher: MailboxWatcher;
   autologoutMs: number;
@@ -82,6 +86,9 @@ export class ImapSession implements SessionContext {
   }
   get cache(): BodyCache {
     return this.#opts.cache;
+  }
+  get views(): ViewCache<MessageView> {
+    return this.#opts.views;
   }
 
   start(): void {
@@ -245,6 +252,12 @@ export class ImapSession implements SessionContext {
     this.enabled.add("CONDSTORE");
   }
 
+  expunged(seqs: number[], uids: number[]): void {
+    if (uids.length === 0) return;
+    if (this.enabled.has("QRESYNC")) this.line(`* VANISHED ${formatSet(uids)}`);
+    else for (const seq of seqs) this.line(`* ${seq} EXPUNGE`);
+  }
+
   sync(allowExpunge: boolean): Promise<void> {
     // One poll at a time; a concurrent caller waits for the running one and then polls again.
     const run = async () => {
@@ -253,7 +266,7 @@ export class ImapSession implements SessionContext {
       const changes = await this.store.changes(this.user, sel.id, sel.highestModseq);
       if (this.selected !== sel) return;
       const u = sel.apply(changes, allowExpunge);
-      for (const seq of u.expunged) this.line(`* ${seq} EXPUNGE`);
+      this.expunged(u.expunged, u.expungedUids);
       if (u.exists !== null) this.line(`* ${u.exists} EXISTS`);
       for (const f of u.flags) {
         const modseq = this.enabled.has("CONDSTORE") ? ` MODSEQ (${f.modseq})` : "";
@@ -365,6 +378,10 @@ export class ImapSession implements SessionContext {
         return append(this, cmd);
       case "IDLE":
         return this.#idle();
+      case "GETQUOTA":
+      case "GETQUOTAROOT":
+      case "SETQUOTA":
+        return quota(this, cmd);
     }
     if (!this.selected) return bad(`${cmd.name} needs a selected mailbox (or is unknown)`);
     switch (cmd.name) {
@@ -417,9 +434,12 @@ export class ImapSession implements SessionContext {
     const done: string[] = [];
     for (const t of cmd.args) {
       const cap = (tokenText(t) ?? "").toUpperCase();
-      if (cap === "CONDSTORE" || cap === "UTF8=ACCEPT") {
-        this.enabled.add(cap);
-        done.push(cap);
+      if (cap === "CONDSTORE" || cap === "UTF8=ACCEPT" || cap === "QRESYNC" || cap === "IMAP4REV2") {
+        const name = cap === "IMAP4REV2" ? "IMAP4rev2" : cap;
+        if (!this.enabled.has(name)) done.push(name);
+        this.enabled.add(name);
+        // QRESYNC implies CONDSTORE (RFC 7162 §3.2.3).
+        if (cap === "QRESYNC") this.enabled.add("CONDSTORE");
       }
     }
     this.line(`* ENABLED${done.length ? ` ${done.join(" ")}` : ""}`);
@@ -429,6 +449,9 @@ export class ImapSession implements SessionContext {
   async #startTls(cmd: Command): Promise<Result> {
     if (this.#tls() || !this.#opts.startTls) return bad("TLS is already active");
     if (cmd.args.length > 0) return bad("STARTTLS takes no arguments");
+    // Stop reading before the OK goes out: the client's ClientHello must stay in the socket for the
+    // TLS layer, not reach our parser (Deno's node:net delivers it to whichever listener is there).
+    this.#socket.pause();
     this.line(`${cmd.tag} OK Begin TLS negotiation now`);
     await this.#flush();
     // Anything the client pipelined after STARTTLS is discarded (no command injection).

@@ -9,6 +9,15 @@ export interface Target {
 
 /** The messages a set names, ascending; null when a sequence number is out of range or the set is malformed. */
 export function resolveSet(sel: SelectedMailbox, text: string, uid: boolean): Target[] | null {
+  if (text === "$") {
+    // The saved search result, for FETCH and UID FETCH alike; expunged messages drop out.
+    const out: Target[] = [];
+    for (const u of sel.saved) {
+      const seq = sel.seqOf(u);
+      if (seq > 0) out.push({ seq, uid: u });
+    }
+    return out;
+  }
   if (uid) {
     const max = sel.uids.length ? (sel.uids[sel.uids.length - 1] as number) : 0;
     const ranges = parseSequenceSet(text, max);

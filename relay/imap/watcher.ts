@@ -6,6 +6,13 @@
 import type { ImapClient } from "../imap-client.ts";
 import type { Logger } from "../log.ts";
 
+const WRITES = /^\/relay\/v1\/(messages|imap\/(store|expunge|append|copy|create|delete|rename))$/;
+
+/** True for the edge requests after which a mailbox may have changed (delivery and IMAP writes). */
+export function isStoreWrite(req: Request): boolean {
+  return req.method === "POST" && WRITES.test(new URL(req.url).pathname);
+}
+
 interface Watch {
   user: string;
   mailboxId: number;
@@ -18,6 +25,8 @@ export class MailboxWatcher {
   readonly #log: Logger;
   readonly #watches = new Set<Watch>();
   #timer: ReturnType<typeof setTimeout> | null = null;
+  #polling = false;
+  #again = false;
 
   constructor(store: ImapClient, intervalMs: number, log: Logger) {
     this.#store = store;
@@ -35,12 +44,30 @@ export class MailboxWatcher {
     };
   }
 
-  #schedule(): void {
-    if (this.#timer || this.#watches.size === 0) return;
-    this.#timer = setTimeout(() => void this.#poll(), this.#intervalMs);
+  #schedule(delay = this.#intervalMs): void {
+    if (this.#timer || this.#polling || this.#watches.size === 0) return;
+    this.#timer = setTimeout(() => void this.#poll(), delay);
+  }
+
+  /**
+   * Something in this process wrote to the store (embedded mode: a delivery, another session's
+   * STORE or EXPUNGE): poll now instead of at the next interval. Bursts coalesce into one poll.
+   */
+  poke(): void {
+    if (this.#watches.size === 0) return;
+    if (this.#polling) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#schedule(5);
   }
 
   async #poll(): Promise<void> {
+    this.#timer = null;
+    this.#polling = true;
+    this.#again = false;
     const watches = [...this.#watches];
     const keys = new Map<string, { user: string; mailboxId: number }>();
     for (const w of watches)
@@ -55,13 +82,14 @@ export class MailboxWatcher {
     } catch (err) {
       this.#log.debug("imap.watch-failed", { reason: (err as Error).message });
     } finally {
-      this.#timer = null;
-      this.#schedule();
+      this.#polling = false;
+      this.#schedule(this.#again ? 5 : this.#intervalMs);
     }
   }
 
   close(): void {
     this.#watches.clear();
+    this.#again = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
   }

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
+import type { SecureContext } from "node:tls";
 import {
   SMTPServer,
   type SMTPServerAuthentication,
@@ -34,6 +35,14 @@ export interface SmtpEngineOptions {
   /** Session limits (config `limits`); defaults when absent. maxMessageBytes/maxRecipients above win. */
   limits?: Config["limits"];
   metrics?: RelayMetrics;
+  /** Certificates by SNI, re-read at every handshake (hot reload); `tls` above is the start-up fallback. */
+  certificates?: {
+    defaultContext: () => SecureContext;
+    sniCallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
+  };
+  /** True while the edge is known to be down; with `whenDown: "421"` new connections are refused. */
+  edgeDown?: () => boolean;
+  whenDown?: "451" | "421";
 }
 
 export type SmtpLimits = Config["limits"];
@@ -58,6 +67,8 @@ interface ConnectionState {
   closed: () => void;
   /** The enhanced status code to use for the next reply with this SMTP code (edge-decided replies). */
   nextEnhanced: { code: number; enhanced: string } | null;
+  /** Between DATA and its reply: the message is on its way to the edge. */
+  inData: boolean;
 }
 
 /** smtp-server picks enhanced codes from the basic code alone; the edge's own choice must win. */
@@ -66,12 +77,20 @@ interface SmtpConnectionHook {
   _socket: Socket;
   _getEnhancedStatusCode(code: number, context?: string | false): string;
   send(code: number, data?: string | string[], context?: string | false): void;
+  close(): void;
+  session: SMTPServerSession;
 }
 
 export interface SmtpEngine {
   /** Starts an SMTP session on a socket whose ConnectionInfo is known (after PROXY/TLS). */
   handle(socket: Socket, info: ConnectionInfo): void;
   close(): Promise<void>;
+  /**
+   * Graceful stop: idle sessions get 421 now; a session inside a transaction (MAIL FROM given, DATA not
+   * yet answered) finishes it and then gets 421. Resolves when none is left, or at `deadline` (epoch ms),
+   * when the rest are cut (their client never saw a 250, so it retries).
+   */
+  drain(deadline: number): Promise<void>;
 }
 
 export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
@@ -82,6 +101,7 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
   const { connections, authThrottle, messageRate } = sharedLimiters(limits);
   const implicitTls = listener.role === "submissions";
   const isMx = listener.role === "mx";
+  let draining = false;
 
   const fail = (state: ConnectionState | undefined, reply: SmtpReply): SmtpReplyError => {
     if (state) state.nextEnhanced = { code: reply.code, enhanced: reply.enhanced };
@@ -105,6 +125,7 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
       authOptional: isMx,
       allowInsecureAuth: false,
       hideSTARTTLS: !startTls,
+      ...(opts.certificates ? { SNICallback: opts.certificates.sniCallback } : {}),
       disabledCommands: [...(isMx ? ["AUTH"] : []), ...(startTls ? [] : ["STARTTLS"])],
       hidePIPELINING: false,
       hide8BITMIME: false,
@@ -163,6 +184,10 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
 
       onMailFrom(_address, session, callback) {
         const state = states.get(session.id);
+        if (draining)
+          return callback(
+            fail(state, { code: 421, enhanced: "4.3.2", message: "Service shutting down, try again later" }),
+          );
         if (limits.messagesPerMinutePerIp > 0 && state) {
           const ip = state.info.client.address;
           if (messageRate.count(ip) >= limits.messagesPerMinutePerIp) {
@@ -211,6 +236,7 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
           );
           return;
         }
+        state.inData = true;
         const restoreTimeout = dataTimeout(state.connection, limits);
         void receiveData(
           { edge, log, metrics, listener: listener.name, bareNewlines: limits.bareNewlines },
@@ -218,6 +244,7 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
           session,
           stream,
         ).then((outcome) => {
+          state.inData = false;
           restoreTimeout();
           if (!outcome.ok) return callback(fail(state, outcome.reply));
           state.nextEnhanced = { code: 250, enhanced: outcome.reply.enhanced };
@@ -238,6 +265,21 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
 
   return {
     handle(socket, info) {
+      if (draining || (opts.whenDown === "421" && opts.edgeDown?.())) {
+        metrics.connections.inc({
+          listener: listener.name,
+          result: draining ? "refused-draining" : "refused-edge-down",
+        });
+        log.info("smtp.connect.refused", {
+          listener: listener.name,
+          client: info.client.address,
+          reason: draining ? "draining" : "edge-down",
+        });
+        socket.on("error", () => {});
+        socket.end(`421 4.3.0 ${opts.hostname} Service temporarily unavailable, try again later\r\n`);
+        setTimeout(() => socket.destroy(), 2000).unref();
+        return;
+      }
       const slot = connections.acquire(info.client.address);
       if (!slot.ok) {
         metrics.connections.inc({ listener: listener.name, result: `refused-${slot.reason}` });
@@ -261,6 +303,7 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
         connection: null,
         errors: 0,
         nextEnhanced: null,
+        inData: false,
         closed: () => {},
       };
       states.set(id, state);
@@ -284,6 +327,8 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
       // smtp-server's onClose is the reliable signal: STARTTLS strips every listener off the raw socket.
       socket.once("close", state.closed);
       const server = info.tls?.terminatedBy === "proxy" && atProxy ? atProxy : direct;
+      // STARTTLS without SNI uses the server's "*" context: keep it the store's current default.
+      if (opts.certificates) server.secureContext.set("*", opts.certificates.defaultContext());
       server.connect(socket, {
         id,
         remoteAddress: info.client.address,
@@ -316,6 +361,39 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
         proxy: info.proxy?.address ?? null,
         tls: info.tls !== null,
       });
+    },
+    async drain(deadline) {
+      draining = true;
+      const bye = (c: SmtpConnectionHook) => {
+        c.send(421, `${opts.hostname} Service shutting down, try again later`);
+        c.close();
+      };
+      for (;;) {
+        const open = [...states.values()].filter((st) => st.connection);
+        if (open.length === 0) return;
+        for (const st of open) {
+          const c = st.connection;
+          if (!c) continue;
+          const busy = st.inData || Boolean(c.session.envelope?.mailFrom);
+          if (!busy && !(c as unknown as { _closing?: boolean })._closing) bye(c);
+        }
+        if (Date.now() >= deadline) {
+          // Out of time: 421 (the client retries; nothing of this transaction was answered 250), a
+          // moment for it to arrive, then the sockets go.
+          for (const st of open) {
+            log.info("smtp.drain.cut", { client: st.info.client.address, inData: st.inData });
+            const c = st.connection;
+            if (c && !(c as unknown as { _closing?: boolean })._closing) bye(c);
+          }
+          await new Promise((r) => setTimeout(r, 300));
+          for (const st of open) {
+            st.connection?._socket.destroy();
+            st.closed();
+          }
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     close() {
       const servers = atProxy ? [direct, atProxy] : [direct];

@@ -13,7 +13,16 @@ import {
 } from "./resolver.ts";
 import { decodeAnswer, encodeQuery, type WireAnswer } from "./wire.ts";
 
-const TYPE_CODES: Record<RecordType, number> = { A: 1, NS: 2, CNAME: 5, PTR: 12, MX: 15, TXT: 16, AAAA: 28 };
+const TYPE_CODES: Record<RecordType, number> = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  PTR: 12,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+};
 
 export interface DohOptions {
   /** e.g. https://cloudflare-dns.com/dns-query */
@@ -41,6 +50,16 @@ function shape(rrtype: RecordType, answers: WireAnswer[]): DnsAnswer {
         if (typeof a.data === "object" && !Array.isArray(a.data)) return a.data;
         const [priority, exchange] = String(a.data).split(/\s+/);
         return { priority: Number(priority), exchange: normaliseName(exchange ?? "") };
+      });
+    case "SRV":
+      return wanted.map((a) => {
+        const [priority, weight, port, name] = String(a.data).split(/\s+/);
+        return {
+          priority: Number(priority),
+          weight: Number(weight),
+          port: Number(port),
+          name: normaliseName(name ?? ""),
+        };
       });
     default:
       return wanted.map((a) => normaliseName(String(a.data)));

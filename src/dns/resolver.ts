@@ -3,15 +3,23 @@
  * `dns.promises.resolve(name, rrtype)`, which is what mailauth expects, so any implementation plugs in:
  * node:dns on Node/Deno, DNS-over-HTTPS on Workers, or a static zone in tests and air-gapped set-ups.
  */
-export type RecordType = "A" | "AAAA" | "TXT" | "MX" | "CNAME" | "PTR" | "NS";
+export type RecordType = "A" | "AAAA" | "TXT" | "MX" | "CNAME" | "PTR" | "NS" | "SRV";
 
 export interface MxRecord {
   exchange: string;
   priority: number;
 }
 
+/** RFC 2782 SRV, as node's resolveSrv returns it. */
+export interface SrvRecord {
+  priority: number;
+  weight: number;
+  port: number;
+  name: string;
+}
+
 /** TXT answers are lists of character-strings per record, as node returns them. */
-export type DnsAnswer = string[] | string[][] | MxRecord[];
+export type DnsAnswer = string[] | string[][] | MxRecord[] | SrvRecord[];
 
 export type DnsResolver = (name: string, rrtype: RecordType) => Promise<DnsAnswer>;
 

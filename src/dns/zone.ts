@@ -7,13 +7,21 @@
  *   sel._domainkey TXT ( "v=DKIM1; k=rsa; "
  *                        "p=MIIBIjANBg…" )
  *   @            MX 10 mx
+ *   _imaps._tcp  SRV 0 1 993 mx
  *   mx           A 192.0.2.1
  *   broken       SERVFAIL        ; any query for this name fails temporarily (SPF/DMARC temperror)
  *   slow         TIMEOUT         ; likewise, as a timeout
  */
-import { DnsError, type DnsResolver, type MxRecord, normaliseName, type RecordType } from "./resolver.ts";
+import {
+  DnsError,
+  type DnsResolver,
+  type MxRecord,
+  normaliseName,
+  type RecordType,
+  type SrvRecord,
+} from "./resolver.ts";
 
-type Rdata = string | string[] | MxRecord;
+type Rdata = string | string[] | MxRecord | SrvRecord;
 
 export interface Zone {
   records: Map<string, Map<string, Rdata[]>>;
@@ -91,7 +99,7 @@ function logicalRecords(text: string): Array<{ text: string; line: number; inden
   return out;
 }
 
-const TYPES = new Set(["A", "AAAA", "TXT", "MX", "CNAME", "PTR", "NS", "SERVFAIL", "TIMEOUT"]);
+const TYPES = new Set(["A", "AAAA", "TXT", "MX", "CNAME", "PTR", "NS", "SRV", "SERVFAIL", "TIMEOUT"]);
 
 export function parseZone(text: string, defaultOrigin = ""): Zone {
   const zone: Zone = { records: new Map(), failures: new Map() };
@@ -143,6 +151,18 @@ export function parseZone(text: string, defaultOrigin = ""): Zone {
         if (!Number.isInteger(priority) || !rdata[1])
           throw new ZoneSyntaxError(rec.line, "MX needs a priority and a host");
         value = { priority, exchange: absolute(rdata[1].value) };
+        break;
+      }
+      case "SRV": {
+        const [priority, weight, port] = rdata.slice(0, 3).map((t) => Number(t.value));
+        if (![priority, weight, port].every((n) => Number.isInteger(n)) || !rdata[3])
+          throw new ZoneSyntaxError(rec.line, "SRV needs priority, weight, port and target");
+        value = {
+          priority: priority as number,
+          weight: weight as number,
+          port: port as number,
+          name: rdata[3].value === "." ? "" : absolute(rdata[3].value),
+        };
         break;
       }
       case "CNAME":

@@ -4,7 +4,10 @@ import { envelope } from "./envelope.ts";
 import { countLines, headerValue, type MimePart, parseParams } from "./mime.ts";
 
 function paramList(params: Array<[string, string]>, skip: string[] = []): ImapValue {
-  const kept = params.filter(([k]) => !skip.includes(k));
+  // RFC 2231 extended parameters (name*) after the plain ones, as Dovecot lists them.
+  const kept = params
+    .filter(([k]) => !skip.includes(k))
+    .sort((a, b) => Number(a[0].includes("*")) - Number(b[0].includes("*")));
   return kept.length ? kept.flatMap(([k, v]) => [k.toUpperCase(), v]) : null;
 }
 
@@ -46,10 +49,15 @@ export function bodyStructure(raw: Uint8Array, part: MimePart, extended: boolean
     return out;
   }
   const size = part.end - part.bodyStart;
+  // A text part without a charset is us-ascii (RFC 2045 §5.2); say so, as Dovecot does.
+  const params: Array<[string, string]> =
+    part.type === "text" && !part.params.some(([k]) => k === "charset")
+      ? [["charset", "us-ascii"], ...part.params]
+      : part.params;
   const out: ImapValue[] = [
     part.type.toUpperCase(),
     part.subtype.toUpperCase(),
-    paramList(part.params),
+    paramList(params),
     headerValue(part.headers, "content-id"),
     headerValue(part.headers, "content-description"),
     (headerValue(part.headers, "content-transfer-encoding") ?? "7BIT").trim().toUpperCase(),

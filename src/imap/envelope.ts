@@ -104,7 +104,8 @@ export function parseAddressList(value: string): Address[] {
 function splitAddr(ts: Tok[]): { mailbox: string | null; host: string | null } {
   const at = ts.findIndex((t) => t.t === "special" && t.v === "@");
   if (at < 0) return { mailbox: ts.map((t) => t.v).join("") || null, host: null };
-  const local = ts.slice(0, at).map((t) => (t.t === "quoted" && /[\s"\\]/.test(t.v) ? `"${t.v}"` : t.v));
+  // The local part as its text, quotes removed (as Dovecot sends it).
+  const local = ts.slice(0, at).map((t) => t.v);
   return {
     mailbox: local.join("") || null,
     host:

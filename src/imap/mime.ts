@@ -31,7 +31,7 @@ const MAX_DEPTH = 50;
 
 export function decodeHeaderText(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     return latin1.decode(bytes);
   }
@@ -147,6 +147,22 @@ function splitMultipart(
   return parts;
 }
 
+/** Just the top-level entity's header/body split: enough for BODY[], BODY[HEADER…] and BODY[TEXT]. */
+export function rootOnly(raw: Uint8Array): MimePart {
+  const found = findBodyStart(raw, 0, raw.length);
+  return {
+    start: 0,
+    bodyStart: found < 0 ? raw.length : found,
+    end: raw.length,
+    headers: [],
+    type: "text",
+    subtype: "plain",
+    params: [],
+    children: [],
+    message: null,
+  };
+}
+
 export function parseMime(raw: Uint8Array): MimePart {
   return parseEntity(raw, 0, raw.length, "text/plain", 0);
 }
@@ -195,11 +211,14 @@ function parseEntity(
   return part;
 }
 
-/** Number of lines in a body, as IMAP reports them. */
+/** Number of lines in a body, as IMAP reports them: line breaks counted, as Dovecot does. */
 export function countLines(raw: Uint8Array, start: number, end: number): number {
   let n = 0;
-  for (let i = start; i < end; i++) if (raw[i] === 0x0a) n++;
-  if (end > start && raw[end - 1] !== 0x0a) n++;
+  let i = raw.indexOf(0x0a, start);
+  while (i >= 0 && i < end) {
+    n++;
+    i = raw.indexOf(0x0a, i + 1);
+  }
   return n;
 }
 

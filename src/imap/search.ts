@@ -2,9 +2,10 @@
  * SEARCH (RFC 3501 §6.4.4, plus CONDSTORE's MODSEQ): the criteria parsed from command tokens into a
  * tree, and evaluated against one message at a time. Header and body keys need the raw message.
  */
-import PostalMime from "postal-mime";
+
+import { decodedBody } from "./binary.ts";
 import { dayOf, headerDay, parseSearchDate } from "./dates.ts";
-import { type Header, headerValue, parseHeaders } from "./mime.ts";
+import { type Header, headerValue, type MimePart, parseHeaders, parseMime } from "./mime.ts";
 import type { Token } from "./parser.ts";
 import { tokenText } from "./parser.ts";
 import { inRanges, parseSequenceSet, type SeqRange } from "./sequence.ts";
@@ -231,11 +232,44 @@ export class RawView {
   }
   /** Decoded text of the body parts (transfer encodings and charsets undone). */
   bodyText(): Promise<string> {
-    this.#text ??= PostalMime.parse(this.raw)
-      .then((e) => `${e.text ?? ""}\n${e.html ?? ""}`)
-      .catch(() => new TextDecoder().decode(this.raw));
+    this.#text ??= Promise.resolve(bodyText(this.raw));
     return this.#text;
   }
+}
+
+type Decoder = InstanceType<typeof TextDecoder>;
+const decoders = new Map<string, Decoder>();
+function decoderFor(charset: string): Decoder {
+  let d = decoders.get(charset);
+  if (!d) {
+    try {
+      d = new TextDecoder(charset);
+    } catch {
+      d = new TextDecoder();
+    }
+    decoders.set(charset, d);
+  }
+  return d;
+}
+
+/**
+ * The text SEARCH BODY/TEXT look in: every text part (and those of attached messages) with its
+ * transfer encoding and charset undone. One synchronous pass over the MIME walker's offsets.
+ */
+export function bodyText(raw: Uint8Array): string {
+  const out: string[] = [];
+  const walk = (p: MimePart, depth: number) => {
+    if (depth > 20) return;
+    if (p.type === "multipart") for (const c of p.children) walk(c, depth + 1);
+    else if (p.message) walk(p.message, depth + 1);
+    else if (p.type === "text") {
+      const bytes = decodedBody(raw, p) ?? raw.subarray(p.bodyStart, p.end);
+      const charset = p.params.find(([k]) => k === "charset")?.[1].toLowerCase() ?? "utf-8";
+      out.push(decoderFor(charset === "us-ascii" ? "utf-8" : charset).decode(bytes));
+    }
+  };
+  walk(parseMime(raw), 0);
+  return out.join("\n");
 }
 
 const has = (hay: string, needle: string) => hay.toLowerCase().includes(needle.toLowerCase());

@@ -9,6 +9,7 @@
 import type { SmtpReply, Transaction } from "../contract.ts";
 import { concatBytes } from "../encoding.ts";
 import { newId } from "../ids.ts";
+import { structureJson } from "../imap/structure.ts";
 import type { Store } from "../store/index.ts";
 import type { PostDeps } from "../webhooks/post.ts";
 import { type LinkSigner, type WebhookMessage, webhookRequest } from "../webhooks/request.ts";
@@ -150,6 +151,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     connection: { ...tx.session },
     raw,
     summary,
+    structure: structureJson(raw),
     // The checks, the DNSBL answers and the rules that matched: the message's policy trace.
     auth: {
       ...auth.results,

@@ -5,7 +5,7 @@ import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { formatAddress, parseAddress, splitPlus } from "../address.ts";
 import type { Db } from "./db.ts";
 import { StoreError } from "./errors.ts";
-import { hashPassword, verifyPassword } from "./password.ts";
+import { hashPassword, isVerifiableHash, needsRehash, verifyPassword } from "./password.ts";
 import { addresses, domains, mailboxes, users } from "./schema.ts";
 
 /** Mailboxes every new user gets, with their RFC 6154 special-use attributes. */
@@ -31,7 +31,24 @@ export type RecipientResolution =
 
 const MAX_ALIAS_DEPTH = 5;
 
-function normaliseDomain(name: string): string {
+export interface DomainRecord {
+  id: number;
+  name: string;
+  plusAddressing: boolean;
+  settings: Record<string, unknown>;
+}
+
+export interface AliasRecord {
+  address: string;
+  kind: "alias" | "discard";
+  targets: string[];
+}
+
+function checkPassword(password: string): void {
+  if (password.length < 8) throw new StoreError("invalid", "password must be at least 8 characters");
+}
+
+export function normaliseDomain(name: string): string {
   const d = name.trim().toLowerCase().replace(/\.$/, "");
   if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/.test(d)) {
     throw new StoreError("invalid", `not a valid domain name: ${JSON.stringify(name)}`);
@@ -62,11 +79,32 @@ export class Directory {
 
   /** Creates a user whose login is `address`, its mailbox address, and its default mailboxes. */
   async addUser(address: string, password: string): Promise<{ id: number; login: string }> {
+    checkPassword(password);
+    return this.#createUser(address, () => hashPassword(password));
+  }
+
+  /**
+   * Creates a user with an existing password hash (imported from Dovecot: bcrypt, SHA-crypt, Argon2id,
+   * or this server's own PBKDF2). The hash is replaced by PBKDF2 at the user's next successful login.
+   */
+  async importUser(address: string, passwordHash: string): Promise<{ id: number; login: string }> {
+    if (!isVerifiableHash(passwordHash)) {
+      throw new StoreError(
+        "invalid",
+        "unsupported password hash (expected bcrypt, SHA256-CRYPT, SHA512-CRYPT, ARGON2ID or PBKDF2)",
+      );
+    }
+    return this.#createUser(address, async () => passwordHash);
+  }
+
+  async #createUser(
+    address: string,
+    makeHash: () => Promise<string>,
+  ): Promise<{ id: number; login: string }> {
     const parsed = parseAddress(address.trim());
     if (!parsed || parsed.local.includes("*")) {
       throw new StoreError("invalid", `not a valid address: ${JSON.stringify(address)}`);
     }
-    if (password.length < 8) throw new StoreError("invalid", "password must be at least 8 characters");
     const login = formatAddress(parsed);
     const domain = await this.#db.select().from(domains).where(eq(domains.name, parsed.domain)).get();
     if (!domain) throw new StoreError("not-found", `domain ${parsed.domain} does not exist; add it first`);
@@ -75,9 +113,14 @@ export class Directory {
       .from(addresses)
       .where(and(eq(addresses.domainId, domain.id), eq(addresses.localPart, parsed.local)))
       .get();
-    if (taken) throw new StoreError("exists", `address ${login} already exists`);
+    const loginTaken = await this.#db
+      .select({ id: users.id })
+      .from(users)
+      .where(eq(users.login, login))
+      .get();
+    if (taken || loginTaken) throw new StoreError("exists", `address ${login} already exists`);
 
-    const passwordHash = await hashPassword(password);
+    const passwordHash = await makeHash();
     const uidValidity = Math.floor(Date.now() / 1000);
     const userId = sql`(select id from ${users} where ${users.login} = ${login})`;
     // One atomic batch: the user, its address and its mailboxes exist together or not at all.
@@ -95,6 +138,114 @@ export class Directory {
     const user = await this.#db.select().from(users).where(eq(users.login, login)).get();
     if (!user) throw new Error(`user ${login} vanished after insert`);
     return { id: user.id, login: user.login };
+  }
+
+  async #user(login: string) {
+    const user = await this.#db.select().from(users).where(eq(users.login, login.trim().toLowerCase())).get();
+    if (!user) throw new StoreError("not-found", `no user ${login}`);
+    return user;
+  }
+
+  async setPassword(login: string, password: string): Promise<{ login: string }> {
+    checkPassword(password);
+    const user = await this.#user(login);
+    await this.#db
+      .update(users)
+      .set({ passwordHash: await hashPassword(password) })
+      .where(eq(users.id, user.id));
+    return { login: user.login };
+  }
+
+  /** Removes a user with its address, mailboxes and their messages (the shared raw blobs stay). */
+  async removeUser(login: string): Promise<{ login: string }> {
+    const user = await this.#user(login);
+    await this.#db.delete(users).where(eq(users.id, user.id));
+    return { login: user.login };
+  }
+
+  /** Removes a domain; refused while it still has users or aliases, so nothing disappears by accident. */
+  async removeDomain(name: string): Promise<{ name: string }> {
+    const domain = await this.getDomain(name);
+    const left = await this.#db
+      .select({ n: sql<number>`count(*)` })
+      .from(addresses)
+      .where(eq(addresses.domainId, domain.id))
+      .get();
+    if ((left?.n ?? 0) > 0) {
+      throw new StoreError(
+        "invalid",
+        `domain ${domain.name} still has ${left?.n} address(es); remove its users and aliases first`,
+      );
+    }
+    await this.#db.delete(domains).where(eq(domains.id, domain.id));
+    return { name: domain.name };
+  }
+
+  async getDomain(name: string): Promise<DomainRecord> {
+    const d = normaliseDomain(name);
+    const row = await this.#db.select().from(domains).where(eq(domains.name, d)).get();
+    if (!row) throw new StoreError("not-found", `no domain ${d}`);
+    return { id: row.id, name: row.name, plusAddressing: row.plusAddressing, settings: row.settings ?? {} };
+  }
+
+  /** Changes plus-addressing and/or replaces the settings JSON (validated by the caller). */
+  async updateDomain(
+    name: string,
+    change: { plusAddressing?: boolean; settings?: Record<string, unknown> },
+  ): Promise<DomainRecord> {
+    const domain = await this.getDomain(name);
+    const set: Partial<typeof domains.$inferInsert> = {};
+    if (change.plusAddressing !== undefined) set.plusAddressing = change.plusAddressing;
+    if (change.settings !== undefined) set.settings = change.settings;
+    if (Object.keys(set).length > 0) await this.#db.update(domains).set(set).where(eq(domains.id, domain.id));
+    return this.getDomain(name);
+  }
+
+  /** Aliases, catch-alls and discard addresses, optionally of one domain. */
+  async listAliases(domain?: string): Promise<AliasRecord[]> {
+    const rows = await this.#db
+      .select({
+        local: addresses.localPart,
+        domain: domains.name,
+        kind: addresses.kind,
+        target: addresses.target,
+      })
+      .from(addresses)
+      .innerJoin(domains, eq(domains.id, addresses.domainId))
+      .where(
+        domain === undefined
+          ? inArray(addresses.kind, ["alias", "discard"])
+          : and(inArray(addresses.kind, ["alias", "discard"]), eq(domains.name, normaliseDomain(domain))),
+      )
+      .orderBy(asc(domains.name), asc(addresses.localPart));
+    return rows.map((r) => ({
+      address: `${r.local}@${r.domain}`,
+      kind: r.kind === "discard" ? "discard" : "alias",
+      targets:
+        r.kind === "discard"
+          ? []
+          : (r.target ?? "")
+              .split(",")
+              .map((t) => t.trim())
+              .filter(Boolean),
+    }));
+  }
+
+  async removeAlias(address: string): Promise<{ address: string }> {
+    const parsed = parseAddress(address.trim());
+    if (!parsed) throw new StoreError("invalid", `not a valid alias address: ${JSON.stringify(address)}`);
+    const domain = await this.#db.select().from(domains).where(eq(domains.name, parsed.domain)).get();
+    const row = domain
+      ? await this.#db
+          .select()
+          .from(addresses)
+          .where(and(eq(addresses.domainId, domain.id), eq(addresses.localPart, parsed.local)))
+          .get()
+      : undefined;
+    if (!row || row.kind === "mailbox")
+      throw new StoreError("not-found", `no alias ${formatAddress(parsed)}`);
+    await this.#db.delete(addresses).where(eq(addresses.id, row.id));
+    return { address: formatAddress(parsed) };
   }
 
   /**
@@ -125,6 +276,13 @@ export class Directory {
           throw new StoreError(
             "invalid",
             `${formatAddress(p)} is not in one of our domains: forwarding to external addresses needs outbound delivery, which this server does not have yet`,
+          );
+        }
+        const resolved = await this.#resolve(formatAddress(p), 0);
+        if (resolved.status !== "local" && resolved.status !== "discard") {
+          throw new StoreError(
+            "invalid",
+            `unknown alias target ${formatAddress(p)}: no user or alias has that address`,
           );
         }
         normalised.push(formatAddress(p));
@@ -165,7 +323,17 @@ export class Directory {
       await verifyPassword(password, "$pbkdf2-sha256$i=100000$AAAAAAAAAAAAAAAAAAAAAA$AAAA");
       return null;
     }
-    return (await verifyPassword(password, user.passwordHash)) ? { id: user.id, login: user.login } : null;
+    if (!(await verifyPassword(password, user.passwordHash))) return null;
+    if (needsRehash(user.passwordHash)) {
+      // An imported (bcrypt, SHA-crypt, Argon2id) hash: replace it with this server's scheme now that
+      // the password is known. A failure here must not fail the login.
+      await this.#db
+        .update(users)
+        .set({ passwordHash: await hashPassword(password) })
+        .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash)))
+        .catch(() => {});
+    }
+    return { id: user.id, login: user.login };
   }
 
   /** The RCPT-time decision for one envelope recipient. */

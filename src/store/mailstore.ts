@@ -6,11 +6,12 @@
 import { and, asc, eq, gt, gte, inArray, like, lte, sql } from "drizzle-orm";
 import { newId } from "../ids.ts";
 import { inRanges, type SeqRange } from "../imap/sequence.ts";
+import { structureJson } from "../imap/structure.ts";
 import { parseMessage, summarize } from "../pipeline/parse.ts";
 import type { Db } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { splitChunks } from "./messages.ts";
-import { blobChunks, blobs, ingests, mailboxes, messages, users } from "./schema.ts";
+import { blobChunks, blobs, expunged, ingests, mailboxes, messages, users } from "./schema.ts";
 
 export interface MailboxRow {
   id: number;
@@ -152,6 +153,18 @@ export class MailStore {
     await this.#db.update(mailboxes).set({ subscribed }).where(eq(mailboxes.id, box.id));
   }
 
+  /** QUOTA: bytes stored in all of a user's mailboxes, and the user's own limit (null: the default). */
+  async usage(userId: number): Promise<{ usedBytes: number; quotaBytes: number | null }> {
+    const used = await this.#db
+      .select({ n: sql<number>`coalesce(sum(${messages.size}), 0)` })
+      .from(messages)
+      .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
+      .where(eq(mailboxes.userId, userId))
+      .get();
+    const user = await this.#db.select({ q: users.quotaBytes }).from(users).where(eq(users.id, userId)).get();
+    return { usedBytes: Number(used?.n ?? 0), quotaBytes: user?.q ?? null };
+  }
+
   /** Highest modseq of each mailbox, with its owner's login (for IDLE watchers). */
   async modseqs(ids: number[]): Promise<Array<{ id: number; login: string; highestModseq: number }>> {
     const out: Array<{ id: number; login: string; highestModseq: number }> = [];
@@ -191,6 +204,33 @@ export class MailStore {
       }
     }
     return out;
+  }
+
+  /**
+   * Every message's UID, modseq and flags (as an index into the distinct flag combinations), ascending
+   * UID: the flags column is read as text and each distinct value parsed once.
+   */
+  async compactStates(
+    mailboxId: number,
+  ): Promise<{ messages: Array<[number, number, number]>; flagSets: string[][] }> {
+    const rows = await this.#db
+      .select({ uid: messages.uid, modseq: messages.modseq, flags: sql<string>`${messages.flags}` })
+      .from(messages)
+      .where(eq(messages.mailboxId, mailboxId))
+      .orderBy(asc(messages.uid));
+    const index = new Map<string, number>();
+    const flagSets: string[][] = [];
+    const out: Array<[number, number, number]> = [];
+    for (const r of rows) {
+      let i = index.get(r.flags);
+      if (i === undefined) {
+        i = flagSets.length;
+        index.set(r.flags, i);
+        flagSets.push(JSON.parse(r.flags) as string[]);
+      }
+      out.push([r.uid, r.modseq, i]);
+    }
+    return { messages: out, flagSets };
   }
 
   /** Every message's UID, modseq and flags, ascending UID. */
@@ -240,6 +280,44 @@ export class MailStore {
       .where(and(eq(messages.mailboxId, mailboxId), gte(messages.uid, min), lte(messages.uid, max)))
       .orderBy(asc(messages.uid));
     return rows.filter((r) => inRanges(ranges, r.uid));
+  }
+
+  /** meta() plus each message's stored IMAP view, in one query (null where none was stored). */
+  async metaWithStructure(
+    mailboxId: number,
+    ranges: SeqRange[],
+  ): Promise<Array<MessageMeta & { structure: string | null }>> {
+    if (ranges.length === 0) return [];
+    const min = Math.min(...ranges.map((r) => r[0]));
+    const max = Math.max(...ranges.map((r) => r[1]));
+    const rows = await this.#db
+      .select({
+        uid: messages.uid,
+        modseq: messages.modseq,
+        flags: messages.flags,
+        internalDate: messages.internalDate,
+        size: messages.size,
+        blobId: messages.blobId,
+        structure: blobs.structure,
+      })
+      .from(messages)
+      .innerJoin(blobs, eq(blobs.id, messages.blobId))
+      .where(and(eq(messages.mailboxId, mailboxId), gte(messages.uid, min), lte(messages.uid, max)))
+      .orderBy(asc(messages.uid));
+    return rows.filter((r) => inRanges(ranges, r.uid));
+  }
+
+  /** Stored IMAP views (src/imap/structure.ts) of several blobs; blobs without one are left out. */
+  async structures(ids: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const part of chunked([...new Set(ids)])) {
+      const rows = await this.#db
+        .select({ id: blobs.id, structure: blobs.structure })
+        .from(blobs)
+        .where(inArray(blobs.id, part));
+      for (const r of rows) if (r.structure) out.set(r.id, r.structure);
+    }
+    return out;
   }
 
   /** Raw bytes of several blobs, few queries. */
@@ -368,7 +446,34 @@ export class MailStore {
       ...chunked(uids).map((part) =>
         db.delete(messages).where(and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, part))),
       ),
+      ...this.#tombstones(mailboxId, uids),
     ] as unknown as BatchArg);
+  }
+
+  /**
+   * QRESYNC tombstones: each removed UID with the modseq of its removal (the mailbox's modseq after
+   * the increment earlier in the same batch), so VANISHED (EARLIER) can be answered later.
+   */
+  #tombstones(mailboxId: number, uids: number[]) {
+    const db = this.#db;
+    const modseq = sql`(select ${mailboxes.highestModseq} from ${mailboxes} where ${mailboxes.id} = ${mailboxId})`;
+    // Three bound parameters per row.
+    return chunked(uids, 30).map((part) =>
+      db
+        .insert(expunged)
+        .values(part.map((uid) => ({ mailboxId, uid, modseq })))
+        .onConflictDoNothing(),
+    );
+  }
+
+  /** UIDs removed from a mailbox after `sinceModseq`, ascending. */
+  async vanished(mailboxId: number, sinceModseq: number): Promise<number[]> {
+    const rows = await this.#db
+      .select({ uid: expunged.uid })
+      .from(expunged)
+      .where(and(eq(expunged.mailboxId, mailboxId), gt(expunged.modseq, sinceModseq)))
+      .orderBy(asc(expunged.uid));
+    return rows.map((r) => r.uid);
   }
 
   /** Stores a new message in one mailbox (APPEND), atomically; returns its UID. */
@@ -386,9 +491,13 @@ export class MailStore {
     const summary = summarize(await parseMessage(raw));
     const db = this.#db;
     const results = await db.batch([
-      db
-        .insert(blobs)
-        .values({ id, size: raw.length, sha256: await sha256Hex(raw), chunkCount: chunks.length }),
+      db.insert(blobs).values({
+        id,
+        size: raw.length,
+        sha256: await sha256Hex(raw),
+        chunkCount: chunks.length,
+        structure: structureJson(raw),
+      }),
       ...chunks.map((data, seq) => db.insert(blobChunks).values({ blobId: id, seq, data })),
       db.insert(ingests).values({
         id,
@@ -474,6 +583,10 @@ export class MailStore {
             .where(eq(mailboxes.id, mailboxId)),
           ...chunked(part.map((r) => r.uid)).map((uids) =>
             db.delete(messages).where(and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, uids))),
+          ),
+          ...this.#tombstones(
+            mailboxId,
+            part.map((r) => r.uid),
           ),
         );
       }

@@ -27,6 +27,8 @@ export interface IngestInput {
   raw: Uint8Array;
   summary: MessageSummary;
   auth: Record<string, unknown> | null;
+  /** The message's IMAP view as JSON (src/imap/structure.ts), computed once here so IMAP never re-parses. */
+  structure?: string | null;
   /** Where copies go: one row per mailbox, each with its own UID and modseq. */
   mailboxIds: number[];
   /** Webhook endpoints to notify: their outbox rows are written in the same batch as the message. */
@@ -111,6 +113,7 @@ export class MessageStore {
         size: input.raw.length,
         sha256: await sha256Hex(input.raw),
         chunkCount: chunks.length,
+        structure: input.structure ?? null,
       }),
       ...chunks.map((data, seq) => db.insert(blobChunks).values({ blobId: id, seq, data })),
       db.insert(ingests).values({

@@ -4,6 +4,7 @@
  * `$pbkdf2-sha256$i=<iterations>$<salt b64>$<hash b64>` records its parameters, so they can change later.
  */
 import { fromBase64, toBase64 } from "../encoding.ts";
+import { legacyScheme, verifyLegacy } from "./legacy-hashes.ts";
 
 const ITERATIONS = 100_000;
 const SCHEME = "pbkdf2-sha256";
@@ -44,7 +45,20 @@ export function timingSafeEqualText(a: string, b: string): boolean {
   return timingSafeEqual(enc.encode(a), enc.encode(b));
 }
 
+/** True for an imported scheme (bcrypt, SHA-crypt, Argon2id) or old parameters: re-hash after a good login. */
+export function needsRehash(stored: string): boolean {
+  return !stored.startsWith(`$${SCHEME}$i=${ITERATIONS}$`);
+}
+
+/** True when `stored` is a hash this server can verify (its own PBKDF2 or an imported scheme). */
+export function isVerifiableHash(stored: string): boolean {
+  return (
+    /^\$pbkdf2-sha256\$i=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.test(stored) || legacyScheme(stored) !== null
+  );
+}
+
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  if (!stored.startsWith(`$${SCHEME}$`)) return verifyLegacy(password, stored);
   const parts = stored.split("$");
   // ["", scheme, "i=N", salt, hash]
   if (parts.length !== 5 || parts[1] !== SCHEME) return false;

@@ -55,6 +55,10 @@ export interface RunningMxedge {
   output: () => string;
   api<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
   cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Sends a signal (SIGHUP reload, SIGTERM drain). */
+  signal(name: NodeJS.Signals): void;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -134,6 +138,10 @@ export async function startMxedge(opts: StartOptions = {}): Promise<RunningMxedg
     });
   });
   const adminToken = /admin token\s+(\S+)/.exec(output)?.[1] ?? "";
+  const exited = new Promise<number | null>((r) => {
+    if (child.exitCode !== null) r(child.exitCode);
+    else child.once("exit", (code) => r(code));
+  });
   return {
     ports,
     dataDir,
@@ -151,6 +159,8 @@ export async function startMxedge(opts: StartOptions = {}): Promise<RunningMxedg
       return { status: res.status, body: body as T };
     },
     cli: (a, stdin) => cli([...a, "--data", dataDir], { stdin, runtime }),
+    signal: (name) => child.kill(name),
+    exited,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));

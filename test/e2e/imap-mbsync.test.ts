@@ -13,7 +13,7 @@ import { requireTools } from "./tools.ts";
 const run = promisify(execFile);
 const USER = "sync@example.test";
 const PASSWORD = "s3cret-passw0rd";
-const COUNT = 60;
+const COUNT = 1000;
 
 const enabled = requireTools("mbsync", "python3");
 
@@ -96,12 +96,15 @@ s.quit()
     await mbsync();
     expect(files()).toHaveLength(COUNT);
 
-    // Local: mark one message seen (Maildir info ":2,S"). Remote: flag another.
-    const first = files().sort()[0] as string;
-    renameSync(
-      join(maildir, "INBOX", first),
-      join(maildir, "INBOX", "cur", `${first.split("/")[1]?.split(":")[0]}:2,S`),
-    );
+    // Local: mark every 10th message seen (Maildir info ":2,S"). Remote: flag every 20th from UID 5.
+    const local = files().sort();
+    for (let i = 0; i < local.length; i += 10) {
+      const f = local[i] as string;
+      renameSync(
+        join(maildir, "INBOX", f),
+        join(maildir, "INBOX", "cur", `${f.split("/")[1]?.split(":")[0]}:2,S`),
+      );
+    }
     await python(
       `
 import imaplib, ssl, sys
@@ -109,19 +112,23 @@ ctx = ssl._create_unverified_context()
 m = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx)
 m.login(sys.argv[2], sys.argv[3])
 m.select("INBOX")
-m.uid("STORE", "5", "+FLAGS", "(\\\\Flagged)")
+m.uid("STORE", ",".join(str(u) for u in range(5, int(sys.argv[4]) + 1, 20)), "+FLAGS", "(\\\\Flagged)")
 m.logout()
 `,
-      [String(mx.ports.imaps), USER, PASSWORD],
+      [String(mx.ports.imaps), USER, PASSWORD, String(COUNT)],
     );
     await mbsync();
     await mbsync();
     expect(files()).toHaveLength(COUNT);
+    expect(new Set(files().map((f) => f.split(":")[0])).size).toBe(COUNT);
     const flagged = files().filter((f) => /:2,[A-Z]*F/.test(f));
-    expect(flagged).toHaveLength(1);
+    expect(flagged).toHaveLength(COUNT / 20);
+    expect(files().filter((f) => /:2,[A-Z]*S/.test(f))).toHaveLength(COUNT / 10);
     const remote = await remoteFlags();
     expect(remote).toHaveLength(COUNT);
-    expect(remote.filter((l) => l.includes("\\Seen"))).toHaveLength(1);
-    expect(remote.filter((l) => l.includes("\\Flagged"))).toEqual([expect.stringMatching(/UID 5 /)]);
+    expect(remote.filter((l) => l.includes("\\Seen"))).toHaveLength(COUNT / 10);
+    const remoteFlagged = remote.filter((l) => l.includes("\\Flagged"));
+    expect(remoteFlagged).toHaveLength(COUNT / 20);
+    expect(remoteFlagged[0]).toMatch(/UID 5 /);
   });
 });

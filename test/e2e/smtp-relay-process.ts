@@ -7,8 +7,12 @@ import { freePort, runtimeCommand } from "./harness.ts";
 
 export interface RunningRelay {
   smtp: number;
+  /** The admin port: /healthz, /readyz, /metrics. */
+  http: number;
   pid: number;
   output: () => string;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -16,6 +20,8 @@ export async function startRelay(opts: {
   edgeUrl: string;
   secret: string;
   toml?: string;
+  /** Another way to run `mxedge` (the single binary); default: relay/cli.ts under Node. */
+  command?: { cmd: string; args: string[] };
 }): Promise<RunningRelay> {
   const dir = mkdtempSync(join(tmpdir(), "mxedge-relay-"));
   const ports = {
@@ -24,6 +30,7 @@ export async function startRelay(opts: {
     submissions: await freePort(),
     imap: await freePort(),
     imaps: await freePort(),
+    http: await freePort(),
   };
   const flags = [
     "relay",
@@ -41,7 +48,7 @@ export async function startRelay(opts: {
     writeFileSync(join(dir, "mxedge.toml"), opts.toml);
     flags.push("--config", join(dir, "mxedge.toml"));
   }
-  const { cmd, args } = runtimeCommand("node");
+  const { cmd, args } = opts.command ?? runtimeCommand("node");
   const child: ChildProcess = spawn(cmd, [...args, ...flags], {
     env: { ...process.env, MXEDGE_LOG: "info", MXEDGE_RELAY_SECRET: opts.secret },
     stdio: ["ignore", "pipe", "pipe"],
@@ -67,8 +74,14 @@ export async function startRelay(opts: {
       reject(new Error(`relay exited with ${code}:\n${output}`));
     });
   });
+  const exited = new Promise<number | null>((r) => {
+    if (child.exitCode !== null) r(child.exitCode);
+    else child.once("exit", (code) => r(code));
+  });
   return {
+    exited,
     smtp: ports.smtp,
+    http: ports.http,
     pid: child.pid ?? 0,
     output: () => output,
     async stop() {

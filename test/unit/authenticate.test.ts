@@ -27,7 +27,7 @@ describe.runIf(enabled)("authenticate stage (mailauth) on an independently signe
         authservId: "mx.example.test",
         resolver,
       });
-  });
+  }, 60_000); // dkimpy signs the corpus in a subprocess: seconds on a busy 2-core machine
 
   describe("DKIM", () => {
     it("passes RSA and Ed25519 signatures", async () => {

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { migrateSqlite, openSqlite } from "../../edge/sqlite.ts";
+import { decodeBodies, encodeBodies } from "../../src/contract-imap.ts";
 import { createStore, type Store, StoreError } from "../../src/store/index.ts";
 
 let store: Store;
@@ -88,5 +89,20 @@ describe("MailStore (IMAP's view of the store)", () => {
     await store.mail.create(userId, "Jobs/2024");
     expect((await store.mail.mailbox(userId, "Jobs/2024")).uidValidity).toBeGreaterThan(before.uidValidity);
     await expect(store.mail.delete(userId, "INBOX")).rejects.toThrow(/INBOX/);
+  });
+});
+
+describe("bodies frame (store API)", () => {
+  it("round-trips raw messages and refuses malformed frames", () => {
+    const entries = [
+      { uid: 1, blobId: "a", raw: enc.encode("Subject: a\r\n\r\nx\r\n") },
+      { uid: 7, blobId: "b", raw: new Uint8Array([0, 255, 13, 10]) },
+      { uid: 9, blobId: "c", raw: new Uint8Array(0) },
+    ];
+    const frame = encodeBodies(entries);
+    expect(decodeBodies(frame)).toEqual(entries);
+    expect(() => decodeBodies(frame.subarray(0, frame.length - 1))).toThrow(/truncated/);
+    expect(() => decodeBodies(new Uint8Array([0, 0]))).toThrow();
+    expect(() => decodeBodies(new Uint8Array([0, 0, 0, 2, 123, 125]))).toThrow(/index/);
   });
 });

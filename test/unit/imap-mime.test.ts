@@ -71,15 +71,15 @@ describe("MIME structure and sections", () => {
   it("builds BODYSTRUCTURE and BODY", () => {
     const root = parseMime(MSG);
     expect(encodeToString(bodyStructure(MSG, root, true))).toBe(
-      '(("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 18 2 NIL NIL NIL NIL)' +
+      '(("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 18 1 NIL NIL NIL NIL)' +
         '("MESSAGE" "RFC822" NIL NIL NIL "7BIT" 28 (NIL "inner" NIL NIL NIL NIL NIL NIL NIL NIL) ' +
-        '("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 10 1 NIL NIL NIL NIL) 3 NIL ("INLINE" NIL) NIL NIL)' +
+        '("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 10 0 NIL NIL NIL NIL) 2 NIL ("INLINE" NIL) NIL NIL)' +
         ' "MIXED" ("BOUNDARY" "b1") NIL NIL NIL)',
     );
     expect(encodeToString(bodyStructure(MSG, root, false))).toBe(
-      '(("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 18 2)' +
+      '(("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 18 1)' +
         '("MESSAGE" "RFC822" NIL NIL NIL "7BIT" 28 (NIL "inner" NIL NIL NIL NIL NIL NIL NIL NIL) ' +
-        '("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 10 1) 3) "MIXED")',
+        '("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 10 0) 2) "MIXED")',
     );
   });
 

@@ -31,6 +31,24 @@ const ctx = { maxSeq: 3, maxUid: 30 };
 const test = (criteria: string) => matches(parseSearch(tokens(criteria)), msg, ctx, raw);
 
 describe("SEARCH", () => {
+  it("searches decoded text parts: quoted-printable, base64, charsets, attached messages", async () => {
+    const m = new RawView(
+      new TextEncoder().encode(
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n' +
+          "Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+          "caf=E9 cr=\r\n=E8me\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+          `${btoa("<p>hidden treasure</p>")}\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nnested words\r\n` +
+          "--b\r\nContent-Type: application/octet-stream\r\n\r\nbinaryneedle\r\n--b--\r\n",
+      ),
+    );
+    const t = (c: string) => matches(parseSearch(tokens(c)), msg, ctx, m);
+    expect(await t('BODY "café crème"')).toBe(true);
+    expect(await t('BODY "hidden treasure"')).toBe(true);
+    expect(await t('TEXT "nested words"')).toBe(true);
+    expect(await t("BODY binaryneedle")).toBe(false);
+    expect(await t("BODY caf=E9")).toBe(false);
+  });
+
   it("evaluates flag, size, set, date and header keys", async () => {
     expect(await test("ALL")).toBe(true);
     expect(await test("SEEN KEYWORD $Work")).toBe(true);

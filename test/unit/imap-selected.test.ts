@@ -9,7 +9,8 @@ const base = () =>
       uidValidity: 7,
       uidNext: 6,
       highestModseq: 10,
-      messages: [1, 2, 3, 5].map((uid) => ({ uid, modseq: uid, flags: [] })),
+      messages: [1, 2, 3, 5].map((uid): [number, number, number] => [uid, uid, 0]),
+      flagSets: [[]],
       keywords: [],
     },
     false,
@@ -33,6 +34,7 @@ describe("selected mailbox change tracking", () => {
     );
     // UIDs 1 and 2 are gone: each EXPUNGE number counts the ones already removed.
     expect(u.expunged).toEqual([1, 1]);
+    expect(u.expungedUids).toEqual([1, 2]);
     expect(u.exists).toBe(4);
     expect(u.flags).toEqual([{ seq: 1, uid: 3, flags: ["\\Seen"], modseq: 12 }]);
     expect(s.uids).toEqual([3, 5, 6, 7]);
@@ -42,7 +44,7 @@ describe("selected mailbox change tracking", () => {
   it("holds expunges back while sequence numbers must not move, and never announces an empty mailbox", () => {
     const s = base();
     const held = s.apply({ uidNext: 6, highestModseq: 11, changed: [], uids: "" }, false);
-    expect(held).toEqual({ expunged: [], exists: null, flags: [] });
+    expect(held).toEqual({ expunged: [], expungedUids: [], exists: null, flags: [] });
     expect(s.exists).toBe(4);
     // The next poll (nothing new in the store) still delivers them.
     const later = s.apply({ uidNext: 6, highestModseq: 11, changed: [], uids: null }, true);
@@ -58,7 +60,7 @@ describe("selected mailbox change tracking", () => {
       { uidNext: 6, highestModseq: 11, changed: [{ uid: 2, modseq: 11, flags: ["\\Seen"] }], uids: "1:3,5" },
       true,
     );
-    expect(u).toEqual({ expunged: [], exists: null, flags: [] });
+    expect(u).toEqual({ expunged: [], expungedUids: [], exists: null, flags: [] });
     expect(s.seqOf(5)).toBe(4);
     expect(s.seqOf(4)).toBe(0);
   });

@@ -17,14 +17,21 @@ import { createStore } from "../../src/store/index.ts";
 let server: Server;
 let port = 0;
 let client: ImapClient;
+let db: { prepare(sql: string): { run(...args: unknown[]): unknown } };
 
 beforeAll(async () => {
   const handle = openSqlite(":memory:");
   await migrateSqlite(handle);
+  db = handle.database as never;
   const store = createStore(handle.driver);
   await store.directory.addDomain("example.test");
   await store.directory.addUser("bob@example.test", "long enough password");
-  const app = createEdgeApp({ store, relaySecret: "relay-secret", adminToken: "admin" });
+  const app = createEdgeApp({
+    store,
+    relaySecret: "relay-secret",
+    adminToken: "admin",
+    quotaBytes: 10 * 1024 * 1024,
+  });
   const opts = {
     fetch: async (r: Request) => app.fetch(r),
     baseUrl: "http://edge.test",
@@ -241,5 +248,104 @@ describe("IMAP session (in-process)", () => {
       /^c OK NOOP completed\r\n\* LIST \(\\HasNoChildren\) "\/" "INBOX"\r\nd OK LIST completed\r\n$/,
     );
     socket.destroy();
+  });
+
+  it("resyncs with QRESYNC: VANISHED (EARLIER) at SELECT and UID FETCH, VANISHED for live expunges", async () => {
+    const a = await session();
+    const b = await session();
+    await a.cmd('LOGIN "bob@example.test" "long enough password"');
+    await b.cmd('LOGIN "bob@example.test" "long enough password"');
+    await a.cmd("CREATE Q");
+    for (let i = 1; i <= 5; i++) {
+      const msg = `Subject: q${i}\r\n\r\nq\r\n`;
+      await a.cmd(`APPEND Q {${msg.length}+}\r\n${msg}`);
+    }
+    expect(await a.cmd("SELECT Q (QRESYNC (1 1))")).toMatch(/BAD/);
+    expect(await a.cmd("ENABLE QRESYNC")).toMatch(/\* ENABLED QRESYNC/);
+    const first = await a.cmd("SELECT Q");
+    const validity = Number(/UIDVALIDITY (\d+)/.exec(first)?.[1]);
+    const modseq = Number(/HIGHESTMODSEQ (\d+)/.exec(first)?.[1]);
+    await a.cmd("UNSELECT");
+    // Another session changes a flag and expunges two messages while the client is away.
+    await b.cmd("SELECT Q");
+    await b.cmd("UID STORE 1 +FLAGS (\\Flagged)");
+    await b.cmd("UID STORE 2,4 +FLAGS (\\Deleted)");
+    await b.cmd("EXPUNGE");
+    const resync = await a.cmd(`SELECT Q (QRESYNC (${validity} ${modseq} 1:5))`);
+    expect(resync).toMatch(/\* 3 EXISTS/);
+    expect(resync).toMatch(/^\* VANISHED \(EARLIER\) 2,4\r\n/m);
+    expect(resync).toMatch(/^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)\r\n/m);
+    expect(resync).not.toMatch(/UID [35] FLAGS/);
+    // A stale UIDVALIDITY gets a plain SELECT, and a previous mailbox is announced closed.
+    const stale = await a.cmd(`SELECT Q (QRESYNC (${validity + 1} ${modseq}))`);
+    expect(stale).toMatch(/^\* OK \[CLOSED\]/m);
+    expect(stale).not.toMatch(/VANISHED/);
+    const fetched = await a.cmd(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`);
+    expect(fetched).toMatch(/^\* VANISHED \(EARLIER\) 2,4\r\n\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\) MODSEQ/m);
+    expect(await a.cmd(`FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`)).toMatch(/BAD/);
+    // Live expunges (own and others') arrive as VANISHED under QRESYNC.
+    await b.cmd("UID STORE 3 +FLAGS (\\Deleted)");
+    await b.cmd("EXPUNGE");
+    expect(await a.cmd("NOOP")).toMatch(/^\* VANISHED 3\r\n/m);
+    await a.cmd("UID STORE 5 +FLAGS (\\Deleted)");
+    const own = await a.cmd("EXPUNGE");
+    expect(own).toMatch(/^\* VANISHED 5\r\n/m);
+    expect(own).not.toMatch(/EXPUNGE\r\n/);
+    a.close();
+    b.close();
+  });
+
+  it("reports QUOTA (STORAGE) and refuses APPEND beyond it", async () => {
+    const s = await session();
+    await s.cmd('LOGIN "bob@example.test" "long enough password"');
+    expect(await s.cmd("CAPABILITY")).toMatch(/ QUOTA QUOTA=RES-STORAGE/);
+    const root = await s.cmd("GETQUOTAROOT INBOX");
+    expect(root).toMatch(/^\* QUOTAROOT "INBOX" ""\r\n\* QUOTA "" \(STORAGE \d+ 10240\)\r\n/m);
+    expect(await s.cmd('GETQUOTA ""')).toMatch(/\* QUOTA "" \(STORAGE \d+ 10240\)/);
+    expect(await s.cmd('SETQUOTA "" (STORAGE 1)')).toMatch(/NO \[NOPERM\]/);
+    // The user's own limit overrides the default.
+    db.prepare("UPDATE users SET quota_bytes = 1 WHERE login = 'bob@example.test'").run();
+    const msg = "Subject: big\r\n\r\nover quota\r\n";
+    expect(await s.cmd(`APPEND INBOX {${msg.length}+}\r\n${msg}`)).toMatch(/NO \[OVERQUOTA\]/);
+    db.prepare("UPDATE users SET quota_bytes = NULL WHERE login = 'bob@example.test'").run();
+    expect(await s.cmd(`APPEND INBOX {${msg.length}+}\r\n${msg}`)).toMatch(/OK \[APPENDUID/);
+    s.close();
+  });
+
+  it("speaks IMAP4rev2 once enabled: ESEARCH only, no RECENT, LIST at SELECT, SEARCHRES", async () => {
+    const s = await session();
+    await s.cmd('LOGIN "bob@example.test" "long enough password"');
+    expect(await s.cmd("CAPABILITY")).toMatch(/IMAP4rev1 IMAP4rev2 /);
+    expect(await s.cmd("ENABLE IMAP4rev2")).toMatch(/\* ENABLED IMAP4rev2/);
+    const sel = await s.cmd("SELECT INBOX");
+    expect(sel).not.toMatch(/RECENT/);
+    expect(sel).toMatch(/^\* LIST \(\) "\/" "INBOX"\r\n/m);
+    const found = await s.cmd("UID SEARCH ALL");
+    expect(found).toMatch(/^\* ESEARCH \(TAG "t\d+"\) UID ALL \d/m);
+    expect(found).not.toMatch(/\* SEARCH/);
+    const saved = await s.cmd('SEARCH RETURN (SAVE) SUBJECT "m2"');
+    expect(saved).not.toMatch(/ESEARCH/);
+    expect(await s.cmd("FETCH $ (UID)")).toMatch(/^\* \d+ FETCH \(UID 3\)\r\nt\d+ OK/m);
+    expect(await s.cmd("CREATE Ärger")).toMatch(/OK/);
+    expect(await s.cmd('LIST "" "Är*"')).toMatch(/"\/" \{6\}\r\nÄrger\r\n/);
+    s.close();
+  });
+
+  it("answers LIST-EXTENDED selection and return options, RECURSIVEMATCH with CHILDINFO", async () => {
+    const s = await session();
+    await s.cmd('LOGIN "bob@example.test" "long enough password"');
+    await s.cmd("CREATE Lx/child");
+    await s.cmd("UNSUBSCRIBE Lx");
+    const rec = await s.cmd('LIST (SUBSCRIBED RECURSIVEMATCH) "" "Lx*"');
+    expect(rec).toMatch(/^\* LIST \(\) "\/" "Lx" \("CHILDINFO" \("SUBSCRIBED"\)\)\r\n/m);
+    expect(rec).toMatch(/^\* LIST \(\\HasNoChildren \\Subscribed\) "\/" "Lx\/child"\r\n/m);
+    expect(await s.cmd('LIST (SUBSCRIBED) "" "Lx"')).not.toMatch(/\* LIST/);
+    expect(await s.cmd('LIST (RECURSIVEMATCH) "" "*"')).toMatch(/BAD/);
+    expect(await s.cmd('LIST (BOGUS) "" "*"')).toMatch(/BAD/);
+    expect(await s.cmd('LIST "" "*" RETURN (BOGUS)')).toMatch(/BAD/);
+    const special = await s.cmd('LIST (SPECIAL-USE) "" "*" RETURN (SUBSCRIBED CHILDREN)');
+    expect(special).toMatch(/\* LIST \(\\HasNoChildren \\Trash \\Subscribed\) "\/" "Trash"/);
+    expect(special).not.toMatch(/"INBOX"/);
+    s.close();
   });
 });

@@ -9,6 +9,7 @@ declare global {
       DB: D1Database;
       RELAY_SECRET: string;
       ADMIN_TOKEN: string;
+      DKIM_KEY: string;
       TEST_MIGRATIONS: D1Migration[];
       DNS_ZONE: string;
       RULES: string;
