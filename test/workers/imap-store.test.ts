@@ -54,11 +54,15 @@ describe("IMAP store API on workerd + D1", () => {
     const boxes = await imap<Array<{ name: string; specialUse: string | null }>>("mailboxes", { user: USER });
     expect(boxes.status).toBe(200);
     expect(boxes.body.map((b) => b.name)).toEqual(expect.arrayContaining(["INBOX", "Sent", "Trash"]));
-    const sel = await imap<{ id: number; uidNext: number; messages: Array<{ uid: number }> }>("select", {
-      user: USER,
-      name: "INBOX",
-    });
-    expect(sel.body.messages.map((m) => m.uid)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+    // SELECT's state is compact: [uid, modseq, index into flagSets] per message (src/contract-imap.ts).
+    const sel = await imap<{ id: number; uidNext: number; messages: Array<[number, number, number]> }>(
+      "select",
+      {
+        user: USER,
+        name: "INBOX",
+      },
+    );
+    expect(sel.body.messages.map((m) => m[0])).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
     expect(sel.body.uidNext).toBe(151);
     const meta = await imap<{ rows: Array<{ uid: number; size: number; raw: string | null }> }>("fetch", {
       user: USER,
@@ -106,7 +110,10 @@ describe("IMAP store API on workerd + D1", () => {
       uids: null,
     });
     expect(gone.body.expunged).toBe("1:10");
-    const after = await imap<{ messages: Array<{ uid: number }> }>("select", { user: USER, name: "INBOX" });
+    const after = await imap<{ messages: Array<[number, number, number]> }>("select", {
+      user: USER,
+      name: "INBOX",
+    });
     expect(after.body.messages).toHaveLength(140);
   });
 });
