@@ -29,6 +29,7 @@ import { type RunningHttp, serveHttp } from "./http-server.ts";
 import { createImapEngine } from "./imap/server.ts";
 import { isStoreWrite } from "./imap/watcher.ts";
 import { ImapClient } from "./imap-client.ts";
+import { ConnectionLimiter } from "./limits/connections.ts";
 import { type ProtocolHandler, type RunningListener, startListener } from "./listener.ts";
 import type { Logger } from "./log.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
@@ -92,6 +93,11 @@ export async function serve(
   /** Embedded mode with the edge thread: what the SMTP side's EdgeClient uses (see below). */
   let relayFetch: EdgeFetch | null = null;
   const storeChanged: Array<() => void> = [];
+  // One pair of IMAP connection caps for every IMAP listener (and across config reloads).
+  const imapConnections = new ConnectionLimiter({
+    maxConnections: config.limits.imapMaxConnections,
+    maxConnectionsPerIp: config.limits.imapMaxConnectionsPerIp,
+  });
   let draining = false;
   let current = config;
   let edgeAtStart: string | null = null;
@@ -234,6 +240,7 @@ export async function serve(
             onStoreChange: cfg.edge.url ? undefined : (fn) => storeChanged.push(fn),
             // Message bodies kept in memory across IMAP sessions (default 64 MiB).
             cacheBytes: Number(env.MXEDGE_IMAP_CACHE_BYTES) || undefined,
+            connections: imapConnections,
           })
         : (() => {
             const smtp = createSmtpEngine({

@@ -159,6 +159,10 @@ export const ConfigSchema = z.strictObject({
       maxConnections: z.number().int().min(1).max(1_000_000).default(1000),
       /** Open SMTP connections per client IP, all SMTP listeners together (Postfix smtpd_client_connection_count_limit: 50). */
       maxConnectionsPerIp: z.number().int().min(1).max(1_000_000).default(50),
+      /** Open IMAP connections, all IMAP listeners together, logged in or not (Dovecot's login process limits). */
+      imapMaxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
+      /** Open IMAP connections per client IP, all IMAP listeners together; more get `* BYE` (NAT: raise it). */
+      imapMaxConnectionsPerIp: z.number().int().min(1).max(1_000_000).default(200),
       /** 4xx/5xx replies in one session before it is closed with 421 (Postfix smtpd_hard_error_limit: 20). */
       maxErrors: z.number().int().min(1).max(1000).default(20),
       /** Delay before answering a failed AUTH, multiplied by the client IP's recent failures (capped at 10×). */

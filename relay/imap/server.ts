@@ -7,6 +7,7 @@ import type { SelectResponse } from "../../src/contract-imap.ts";
 import type { MessageView } from "../../src/imap/structure.ts";
 import type { EdgeClient } from "../edge-client.ts";
 import type { ImapClient } from "../imap-client.ts";
+import type { ConnectionLimiter } from "../limits/connections.ts";
 import type { ProtocolHandler } from "../listener.ts";
 import type { Logger } from "../log.ts";
 import { BodyCache, SelectCache, ViewCache } from "./cache.ts";
@@ -32,6 +33,8 @@ export interface ImapEngineOptions {
    * session's writes), so idling clients hear of it at once rather than at the next poll.
    */
   onStoreChange?: (listener: () => void) => void;
+  /** Open-connection caps shared by every IMAP listener (total and per client IP). */
+  connections?: ConnectionLimiter;
 }
 
 export function createImapEngine(opts: ImapEngineOptions): ProtocolHandler {
@@ -46,6 +49,20 @@ export function createImapEngine(opts: ImapEngineOptions): ProtocolHandler {
   opts.onStoreChange?.(() => watcher.poke());
   return {
     handle(socket: Socket, info: ConnectionInfo) {
+      const slot = opts.connections?.acquire(info.client.address) ?? null;
+      if (slot && !slot.ok) {
+        // RFC 3501 §7.1.5: a BYE greeting refuses the connection.
+        opts.log.info("imap.refused", {
+          listener: opts.listener.name,
+          client: info.client.address,
+          reason: slot.reason,
+        });
+        socket.on("error", () => {});
+        socket.end("* BYE Too many connections; try again later\r\n");
+        setTimeout(() => socket.destroy(), 2000).unref();
+        return;
+      }
+      if (slot?.ok) socket.once("close", slot.release);
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
       socket.on("error", () => {});

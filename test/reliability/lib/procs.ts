@@ -69,7 +69,6 @@ export async function spawnMx(opts: SpawnOptions): Promise<MxProcess> {
   const flags = [opts.mode, "--data", opts.dataDir, "--host", "127.0.0.1"];
   flags.push("--hostname", opts.hostname ?? "mx.reliability.test");
   for (const [k, v] of Object.entries(opts.ports)) {
-    if (opts.mode === "relay" && k === "http") continue;
     if (opts.portFlags && !opts.portFlags.includes(k as keyof MxPorts)) continue;
     flags.push(`--${k}`, String(v));
   }

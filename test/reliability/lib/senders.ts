@@ -14,10 +14,12 @@ export interface SenderStats {
   codes: Map<number, number>;
   /** End-of-DATA latency of the 250s, ms. */
   latencies: number[];
+  /** The first few failures, for the report: when, which reply, after how long. */
+  failures: string[];
 }
 
 export function newStats(): SenderStats {
-  return { attempts: 0, accepted: 0, codes: new Map(), latencies: [] };
+  return { attempts: 0, accepted: 0, codes: new Map(), latencies: [], failures: [] };
 }
 
 export interface SenderOptions {
@@ -76,6 +78,11 @@ export async function runSenders(opts: SenderOptions): Promise<SenderStats> {
         stats.latencies.push(r.dataMs);
         backoff = 50;
       } else {
+        if (stats.failures.length < 5) {
+          stats.failures.push(
+            `${new Date().toISOString()} ${msg.id}: ${r.code} ${r.text} after ${r.totalMs.toFixed(0)} ms`,
+          );
+        }
         retry.push(msg);
         conn.socket.destroy();
         conn = null;

@@ -6,7 +6,7 @@
  * still gets through.
  */
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import type { Socket } from "node:net";
+import { createConnection, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImapConn } from "../lib/imap.ts";
@@ -65,6 +65,29 @@ async function smtpAttack(
   return r;
 }
 
+/** Connects from `source` and resolves with the first line the server sends (the greeting). */
+function firstLine(port: number, source: string, held: Array<{ destroy(): void }>): Promise<string> {
+  return new Promise((resolve) => {
+    const s = createConnection({ port, host: "127.0.0.1", localAddress: source });
+    held.push(s);
+    let buf = "";
+    const timer = setTimeout(() => resolve(`timeout: ${buf}`), 20_000);
+    s.on("error", () => {});
+    s.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      const nl = buf.indexOf("\r\n");
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(buf.slice(0, nl));
+      }
+    });
+    s.on("close", () => {
+      clearTimeout(timer);
+      resolve(buf.split("\r\n")[0] ?? "");
+    });
+  });
+}
+
 export async function limitsScenario(): Promise<ScenarioResult> {
   const t0 = Date.now();
   const c = new Checker();
@@ -110,6 +133,18 @@ export async function limitsScenario(): Promise<ScenarioResult> {
       c.check(ok <= 50 && ok + refused === 300, `SMTP flood: ${ok} served, ${refused} refused`);
       for (const x of conns) x?.socket.destroy();
       await new Promise((r) => setTimeout(r, 1000)); // the server sees the closes and frees the slots
+    }
+    // The same for IMAP: 300 connections from one IP, the first imapMaxConnectionsPerIp (200) served.
+    {
+      const greetings = await Promise.all(
+        Array.from({ length: 300 }, () => firstLine(p.imap, ATTACKER, held)),
+      );
+      const ok = greetings.filter((g) => g.startsWith("* OK")).length;
+      const refused = greetings.filter((g) => /^\* BYE Too many connections/.test(g)).length;
+      results["IMAP: 300 connections from one IP"] = `${ok} served, ${refused} × * BYE Too many connections`;
+      c.check(ok === 200 && refused === 100, `IMAP flood: ${ok} served, ${refused} refused`);
+      for (const h of held.splice(0)) h.destroy();
+      await new Promise((r) => setTimeout(r, 1000));
     }
     const attacks = {
       // 2. A 64 MiB message against a 4 MiB limit.

@@ -58,7 +58,7 @@ export async function multiRelayScenario(): Promise<ScenarioResult> {
         hostname: host,
         edgeUrl: `http://127.0.0.1:${edge.ports.http}`,
         toml,
-        portFlags: ["smtp", "imaps"],
+        portFlags: ["smtp", "imaps", "http"],
         env: {
           MXEDGE_RELAY_SECRET: secretsOf(edgeDir).relaySecret,
           MXEDGE_IMAP_IDLE_POLL_MS: String(POLL_MS),
