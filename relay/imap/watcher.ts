@@ -19,6 +19,8 @@ interface Watch {
   onModseq: (highestModseq: number) => void;
 }
 
+const POKE_SPACING_MS = 250;
+
 export class MailboxWatcher {
   readonly #store: ImapClient;
   readonly #intervalMs: number;
@@ -27,6 +29,7 @@ export class MailboxWatcher {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #polling = false;
   #again = false;
+  #lastPollAt = 0;
 
   constructor(store: ImapClient, intervalMs: number, log: Logger) {
     this.#store = store;
@@ -61,11 +64,20 @@ export class MailboxWatcher {
     }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#schedule(5);
+    this.#schedule(this.#pokeDelay());
+  }
+
+  /**
+   * At most one poked poll per POKE_SPACING_MS: under sustained ingest every delivery pokes, and one
+   * poll every quarter second still tells idling clients well within a second.
+   */
+  #pokeDelay(): number {
+    return Math.max(5, this.#lastPollAt + POKE_SPACING_MS - Date.now());
   }
 
   async #poll(): Promise<void> {
     this.#timer = null;
+    this.#lastPollAt = Date.now();
     this.#polling = true;
     this.#again = false;
     const watches = [...this.#watches];
@@ -83,7 +95,7 @@ export class MailboxWatcher {
       this.#log.debug("imap.watch-failed", { reason: (err as Error).message });
     } finally {
       this.#polling = false;
-      this.#schedule(this.#again ? 5 : this.#intervalMs);
+      this.#schedule(this.#again ? this.#pokeDelay() : this.#intervalMs);
     }
   }
 
