@@ -50,6 +50,21 @@ async function envelopePolicyReply(
   return null;
 }
 
+/**
+ * RCPT-time quota: when every user the address delivers to is at or over their quota, 452 4.2.2
+ * (RFC 3463 X.2.2 mailbox full; transient, so the sender retries after the user makes room).
+ * The quota is the same as IMAP's: users.quota_bytes, else the configured default.
+ */
+async function quotaReply(ctx: EdgeContext, userIds: number[]): Promise<SmtpReply | null> {
+  if (userIds.length === 0) return null;
+  for (const id of userIds) {
+    const u = await ctx.store.mail.usage(id);
+    const limit = u.quotaBytes ?? ctx.quotaBytes ?? null;
+    if (limit === null || u.usedBytes < limit) return null;
+  }
+  return { code: 452, enhanced: "4.2.2", message: "Mailbox full" };
+}
+
 export function relayRoutes(ctx: EdgeContext): Hono {
   const app = new Hono();
 
@@ -61,6 +76,8 @@ export function relayRoutes(ctx: EdgeContext): Hono {
     const { rcptTo, session, mailFrom } = parsed.data;
     const resolution = await ctx.store.directory.resolveRecipient(rcptTo);
     let reply = recipientReply(resolution, session.user !== null);
+    if (reply.code < 300 && resolution.status === "local")
+      reply = (await quotaReply(ctx, resolution.userIds)) ?? reply;
     if (reply.code < 300) reply = (await envelopePolicyReply(ctx, mailFrom, rcptTo, session)) ?? reply;
     const body: RecipientResponse = { accept: reply.code < 300, reply };
     return c.json(body);
