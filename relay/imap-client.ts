@@ -10,6 +10,7 @@ import {
   CopyResponseSchema,
   decodeBodies,
   ExpungeResponseSchema,
+  expandCompactFetch,
   FetchResponseSchema,
   IMAP_PATH,
   ImapErrorSchema,
@@ -102,8 +103,25 @@ export class ImapClient {
   changes(user: string, mailboxId: number, sinceModseq: number, vanished = false) {
     return this.#post("changes", { user, mailboxId, sinceModseq, vanished }, ChangesResponseSchema);
   }
-  fetch(user: string, mailboxId: number, uids: string, raw: boolean, structure = false) {
-    return this.#post("fetch", { user, mailboxId, uids, raw, structure }, FetchResponseSchema);
+  async fetch(user: string, mailboxId: number, uids: string, raw: boolean, structure = false) {
+    if (raw || structure)
+      return this.#post("fetch", { user, mailboxId, uids, raw, structure }, FetchResponseSchema);
+    // Metadata only (FETCH of flags and cached views, SEARCH): the compact form.
+    const response = await this.#request("fetch", { user, mailboxId, uids, raw, compact: true });
+    const json: unknown = await response.json().catch(() => null);
+    if (!response.ok) {
+      const e = ImapErrorSchema.safeParse(json);
+      throw new ImapStoreError(
+        e.success ? e.data.error : "unavailable",
+        response.status,
+        `edge answered ${response.status}`,
+      );
+    }
+    try {
+      return { rows: expandCompactFetch(json) };
+    } catch {
+      throw new ImapStoreError("unavailable", response.status, "edge sent an unexpected body");
+    }
   }
   store(
     user: string,

@@ -12,7 +12,8 @@
  *   select     { user, name, known? }                  → SelectResponse (state + every UID with flags,
  *                                                        or `unchanged` when the relay's snapshot is current)
  *   changes    { user, mailboxId, sinceModseq, vanished? } → ChangesResponse (IDLE/NOOP polling, QRESYNC)
- *   fetch      { user, mailboxId, uids, raw, structure? } → FetchRow[] (metadata; raw base64 and stored view when asked)
+ *   fetch      { user, mailboxId, uids, raw, structure?, compact? } → FetchRow[] (metadata; raw base64 and
+ *              stored view when asked), or with `compact` a CompactFetchResponse
  *   store      { user, mailboxId, uids, op, flags, unchangedSince } → StoreResponse
  *   expunge    { user, mailboxId, uids | null }        → ExpungeResponse (only \Deleted messages go)
  *   append     { user, mailbox, flags, internalDate, raw } → AppendResponse
@@ -125,6 +126,8 @@ export const FetchRequestSchema = z.object({
   raw: z.boolean(),
   /** Also return each message's stored IMAP view (src/imap/structure.ts), when it has one. */
   structure: z.boolean().optional(),
+  /** Metadata only (raw and structure false): answer a CompactFetchResponse instead of rows of objects. */
+  compact: z.boolean().optional(),
 });
 export const FetchRowSchema = z.object({
   uid: z.number().int(),
@@ -143,6 +146,35 @@ export const FetchRowSchema = z.object({
 });
 export type FetchRow = z.infer<typeof FetchRowSchema>;
 export const FetchResponseSchema = z.object({ rows: z.array(FetchRowSchema) });
+
+/**
+ * The fetch route's answer to `compact`: [uid, modseq, index into flagSets, internalDate, size, blobId]
+ * per message. A mailbox has few distinct flag combinations, and arrays are a fraction of the bytes,
+ * the JSON parse and the validation of 10,000 objects.
+ */
+export interface CompactFetchResponse {
+  flagSets: string[][];
+  rows: Array<[number, number, number, number, number, string]>;
+}
+
+/** Validates a CompactFetchResponse and expands it to rows (raw null); throws on a malformed one. */
+export function expandCompactFetch(json: unknown): FetchRow[] {
+  const c = json as CompactFetchResponse | null;
+  if (!c || !Array.isArray(c.flagSets) || !Array.isArray(c.rows)) throw new Error("bad compact fetch");
+  for (const set of c.flagSets)
+    if (!Array.isArray(set) || !set.every((f) => typeof f === "string" && f.length > 0 && f.length <= 256))
+      throw new Error("bad flag set");
+  const int = (v: unknown): v is number => Number.isSafeInteger(v);
+  return c.rows.map((r): FetchRow => {
+    if (!Array.isArray(r) || r.length !== 6) throw new Error("bad compact row");
+    const [uid, modseq, f, internalDate, size, blobId] = r;
+    const flags = c.flagSets[f];
+    if (!int(uid) || !int(modseq) || !flags || !int(internalDate) || !int(size) || typeof blobId !== "string")
+      throw new Error("bad compact row");
+    // A copy per row: callers may replace or extend a row's flags.
+    return { uid, modseq, flags: flags.slice(), internalDate, size, blobId, raw: null };
+  });
+}
 
 export const StoreRequestSchema = z.object({
   user,

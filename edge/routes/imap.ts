@@ -7,6 +7,7 @@ import {
   BodiesRequestSchema,
   ChangesRequestSchema,
   type ChangesResponse,
+  type CompactFetchResponse,
   CopyRequestSchema,
   type CopyResponse,
   ExpungeRequestSchema,
@@ -169,6 +170,10 @@ export function imapRoutes(ctx: EdgeContext): Hono {
 
   route("/fetch", FetchRequestSchema, async (b, userId) => {
     await mail.mailboxById(userId, b.mailboxId);
+    if (b.compact && !b.raw && !b.structure) {
+      const body: CompactFetchResponse = await mail.compactMeta(b.mailboxId, ranges(b.uids));
+      return body;
+    }
     if (b.structure && !b.raw) {
       // Each stored view is already JSON: spliced in as is, it is neither escaped here nor parsed
       // twice by the relay. Only what structureJson() wrote ({"v":1,...}) is spliced.

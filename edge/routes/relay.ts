@@ -59,6 +59,23 @@ function executionContext(c: Context): unknown {
   }
 }
 
+/**
+ * RCPT-time quota: when every user the address delivers to is at or over their quota, 452 4.2.2
+ * (RFC 3463 X.2.2 mailbox full; transient, so the sender retries after the user makes room).
+ * The quota is the same as IMAP's: users.quota_bytes, else the configured default.
+ */
+async function quotaReply(ctx: EdgeContext, userIds: number[]): Promise<SmtpReply | null> {
+  if (userIds.length === 0) return null;
+  for (const id of userIds) {
+    // Most users have no quota: don't sum their mailboxes on every RCPT to find that out.
+    const limit = (await ctx.store.mail.quotaOf(id)) ?? ctx.quotaBytes ?? null;
+    if (limit === null) return null;
+    const u = await ctx.store.mail.usage(id);
+    if (u.usedBytes < limit) return null;
+  }
+  return { code: 452, enhanced: "4.2.2", message: "Mailbox full" };
+}
+
 export function relayRoutes(ctx: EdgeContext): Hono {
   const app = new Hono();
 
@@ -70,6 +87,8 @@ export function relayRoutes(ctx: EdgeContext): Hono {
     const { rcptTo, session, mailFrom } = parsed.data;
     const resolution = await ctx.store.directory.resolveRecipient(rcptTo);
     let reply = recipientReply(resolution, session.user !== null);
+    if (reply.code < 300 && resolution.status === "local")
+      reply = (await quotaReply(ctx, resolution.userIds)) ?? reply;
     if (reply.code < 300) reply = (await envelopePolicyReply(ctx, mailFrom, rcptTo, session)) ?? reply;
     const body: RecipientResponse = { accept: reply.code < 300, reply };
     return c.json(body);

@@ -3,7 +3,7 @@ import type { FetchRow } from "../../src/contract-imap.ts";
 import { decodedBody } from "../../src/imap/binary.ts";
 import { formatDateTime } from "../../src/imap/dates.ts";
 import { encodeValue } from "../../src/imap/encode.ts";
-import { parseMime, rootOnly } from "../../src/imap/mime.ts";
+import { type MimePart, parseMime, rootOnly } from "../../src/imap/mime.ts";
 import { type Token, tokenText } from "../../src/imap/parser.ts";
 import { extractSection, locate, parseSection, partial, type SectionSpec } from "../../src/imap/section.ts";
 import { expandSet, formatSet, inRanges, parseSequenceSet } from "../../src/imap/sequence.ts";
@@ -51,6 +51,8 @@ const SIMPLE = new Set([
 const SECTION_RE = /^(BODY\.PEEK|BODY)\[([^\]]*)\](?:<(\d+)(?:\.(\d+))?>)?$/i;
 const BINARY_RE = /^BINARY(\.PEEK|\.SIZE)?\[((?:[1-9]\d*)(?:\.[1-9]\d*)*)?\](?:<(\d+)(?:\.(\d+))?>)?$/i;
 const RAW_BATCH_BYTES = 4 * 1024 * 1024;
+/** Shared, never written: one empty body instead of an allocation per message. */
+const EMPTY = new Uint8Array(0);
 
 export function parseItems(tokens: Token[]): Item[] | null {
   const atoms: string[] = [];
@@ -304,15 +306,20 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
         newlySeen.has(t.uid) && !items.some((i) => i.k === "FLAGS")
           ? [...items, { k: "FLAGS" as const }]
           : items;
-      const raw0 = raw ?? new Uint8Array(0);
+      const raw0 = raw ?? EMPTY;
       let view = wantView ? (views.get(t.uid) ?? null) : null;
       if (wantView && !view) {
         // A blob stored before views were recorded: computed once here, then cached.
         view = viewFromMime(raw0, parseMime(raw0));
         if (raw) s.views.set(row.blobId, view);
       }
-      // BODY[], BODY[HEADER…], BODY[TEXT] of the message itself only need its header/body split.
-      const root = view ? view.root : rootOnly(raw0);
+      // BODY[], BODY[HEADER…], BODY[TEXT] of the message itself only need its header/body split;
+      // found only when a section asks (a structure-only FETCH of 10,000 messages never does).
+      let root: MimePart | null = null;
+      const rootPart = () => {
+        root ??= view ? view.root : rootOnly(raw0);
+        return root;
+      };
       withFlags.forEach((item, idx) => {
         if (idx > 0) chunks.push(" ");
         switch (item.k) {
@@ -345,7 +352,7 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
             const decoded = part && (part.type === "multipart" ? null : decodedBody(bytes, part));
             const name = `[${item.path.join(".")}]`;
             if (part && decoded === null && part.type !== "multipart") unknownCte = true;
-            const value = decoded ?? new Uint8Array(0);
+            const value = decoded ?? EMPTY;
             if (item.size) {
               chunks.push(`BINARY.SIZE${name} ${value.length}`);
               break;
@@ -357,7 +364,7 @@ export async function fetch(s: SessionContext, cmd: Command): Promise<Result> {
             break;
           }
           case "section": {
-            const full = extractSection(raw0, root, item.spec) ?? new Uint8Array(0);
+            const full = extractSection(raw0, rootPart(), item.spec) ?? EMPTY;
             const cut = partial(full, item.origin, item.length);
             chunks.push(`${item.label}${item.origin !== null ? `<${item.origin}>` : ""} `);
             encodeValue({ literal: cut }, chunks);

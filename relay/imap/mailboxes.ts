@@ -278,8 +278,8 @@ export async function select(s: SessionContext, cmd: Command): Promise<Result> {
   // IMAP4rev2 dropped RECENT and wants the mailbox's canonical name in a LIST (RFC 9051 §6.3.2).
   if (!s.enabled.has("IMAP4rev2")) s.line("* 0 RECENT");
   else s.line(`* LIST () "${DELIMITER}" ${outName(s, sel.name)}`);
-  const firstUnseen = sel.uids.findIndex((u) => !sel.state.get(u)?.flags.includes("\\Seen"));
-  if (firstUnseen >= 0) s.line(`* OK [UNSEEN ${firstUnseen + 1}] First unseen`);
+  const firstUnseen = sel.firstUnseen();
+  if (firstUnseen > 0) s.line(`* OK [UNSEEN ${firstUnseen}] First unseen`);
   s.line(`* OK [UIDVALIDITY ${sel.uidValidity}] UIDs valid`);
   s.line(`* OK [UIDNEXT ${sel.uidNext}] Predicted next UID`);
   s.line(`* OK [HIGHESTMODSEQ ${sel.highestModseq}] Highest`);

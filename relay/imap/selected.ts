@@ -24,7 +24,9 @@ export class SelectedMailbox {
   uidNext: number;
   highestModseq: number;
   uids: number[];
-  readonly state = new Map<number, { flags: string[]; modseq: number }>();
+  /** The SELECT answer, kept until `state` is first needed (it may be a relay-wide shared snapshot). */
+  #source: SelectResponse | null;
+  #state: Map<number, { flags: string[]; modseq: number }> | null = null;
   readonly keywords = new Set<string>();
   /** SEARCHRES (RFC 5182): the UIDs of the last SEARCH ... RETURN (SAVE), which "$" names. */
   saved: number[] = [];
@@ -39,8 +41,32 @@ export class SelectedMailbox {
     this.uidNext = s.uidNext;
     this.highestModseq = s.highestModseq;
     this.uids = s.messages.map((m) => m[0]);
-    for (const [uid, modseq, f] of s.messages) this.state.set(uid, { flags: s.flagSets[f] ?? [], modseq });
+    // The per-message map is built on first use: a SELECT that is followed by a FETCH or a SEARCH
+    // only needs the UIDs, and building 10,000 entries was most of SELECT's time.
+    this.#source = s;
     for (const k of s.keywords) this.keywords.add(k);
+  }
+
+  /** Flags and modseq by UID, for the messages the client knows. */
+  get state(): Map<number, { flags: string[]; modseq: number }> {
+    if (this.#state) return this.#state;
+    const state = new Map<number, { flags: string[]; modseq: number }>();
+    const s = this.#source as SelectResponse;
+    for (const [uid, modseq, f] of s.messages) state.set(uid, { flags: s.flagSets[f] ?? [], modseq });
+    this.#source = null;
+    this.#state = state;
+    return state;
+  }
+
+  /** Sequence number of the first message without \Seen, 0 when every message is seen. */
+  firstUnseen(): number {
+    const s = this.#source;
+    if (s) {
+      const unseen = s.flagSets.map((f) => !f.includes("\\Seen"));
+      const i = s.messages.findIndex((m) => unseen[m[2]] === true);
+      return i + 1;
+    }
+    return this.uids.findIndex((u) => !this.state.get(u)?.flags.includes("\\Seen")) + 1;
   }
 
   get exists(): number {

@@ -3,6 +3,7 @@
  * session state (not authenticated → authenticated → selected), and answers every command with a
  * tagged response. The store is reached only through the edge's IMAP API.
  */
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import type { SecureContext } from "node:tls";
 import type { ConnectionInfo } from "../../src/connection.ts";
@@ -224,6 +225,14 @@ export class ImapSession implements SessionContext {
 
   async write(chunks: Array<string | Uint8Array>): Promise<void> {
     void this.#flush();
+    if (this.#compression) {
+      // One deflate write per batch: each write to the zlib stream is a thread-pool round trip, and
+      // three per message made a message-by-message sync (mbsync) wait on them.
+      const parts = chunks.map((c) => (typeof c === "string" ? Buffer.from(c, "utf8") : c));
+      this.#compression.write(Buffer.concat(parts));
+      await this.#compression.flush();
+      return this.#drained();
+    }
     let text = "";
     const flushText = () => {
       if (text) this.#send(text);
@@ -239,8 +248,13 @@ export class ImapSession implements SessionContext {
       if (text.length > 65536) flushText();
     }
     flushText();
-    if (this.#compression) await this.#compression.flush();
-    if (!this.#socket.writableNeedDrain && ok) return;
+    if (ok) return this.#drained();
+    return this.#drained(true);
+  }
+
+  /** Resolves once the socket can take more (at once unless it asked to wait). */
+  async #drained(wait = false): Promise<void> {
+    if (!this.#socket.writableNeedDrain && !wait) return;
     if (this.#socket.destroyed) return;
     await new Promise<void>((resolve) => {
       const done = () => {

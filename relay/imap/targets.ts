@@ -1,5 +1,5 @@
 /** Sequence sets and UID sets resolved against the selected mailbox. */
-import { inRanges, parseSequenceSet } from "../../src/imap/sequence.ts";
+import { parseSequenceSet } from "../../src/imap/sequence.ts";
 import type { SelectedMailbox } from "./selected.ts";
 
 export interface Target {
@@ -22,18 +22,43 @@ export function resolveSet(sel: SelectedMailbox, text: string, uid: boolean): Ta
     const max = sel.uids.length ? (sel.uids[sel.uids.length - 1] as number) : 0;
     const ranges = parseSequenceSet(text, max);
     if (!ranges) return null;
-    const out: Target[] = [];
-    sel.uids.forEach((u, i) => {
-      if (inRanges(ranges, u)) out.push({ seq: i + 1, uid: u });
-    });
-    return out;
+    // Each range is found by binary search: a client fetching message by message (mbsync) must not
+    // cost a pass over the whole mailbox per command.
+    const uids = sel.uids;
+    const idx: number[] = [];
+    for (const [a, b] of ranges)
+      for (let i = lowerBound(uids, a); i < uids.length && (uids[i] as number) <= b; i++) idx.push(i);
+    return targetsAt(sel, idx, ranges.length > 1);
   }
   const ranges = parseSequenceSet(text, sel.exists);
   if (!ranges) return null;
   if (ranges.some(([a, b]) => a < 1 || b > sel.exists)) return sel.exists === 0 && text === "*" ? [] : null;
+  const idx: number[] = [];
+  for (const [a, b] of ranges) for (let i = a - 1; i < b; i++) idx.push(i);
+  return targetsAt(sel, idx, ranges.length > 1);
+}
+
+/** The first index whose UID is at least `uid` (uids ascending). */
+function lowerBound(uids: number[], uid: number): number {
+  let lo = 0;
+  let hi = uids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((uids[mid] as number) < uid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Targets at these indexes into sel.uids, ascending and each once. */
+function targetsAt(sel: SelectedMailbox, idx: number[], unsorted: boolean): Target[] {
+  if (unsorted) idx.sort((x, y) => x - y);
   const out: Target[] = [];
-  sel.uids.forEach((u, i) => {
-    if (inRanges(ranges, i + 1)) out.push({ seq: i + 1, uid: u });
-  });
+  let last = -1;
+  for (const i of idx) {
+    if (i === last) continue;
+    last = i;
+    out.push({ seq: i + 1, uid: sel.uids[i] as number });
+  }
   return out;
 }

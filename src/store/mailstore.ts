@@ -154,6 +154,12 @@ export class MailStore {
   }
 
   /** QUOTA: bytes stored in all of a user's mailboxes, and the user's own limit (null: the default). */
+  /** The user's own quota (users.quota_bytes), without summing their mail. */
+  async quotaOf(userId: number): Promise<number | null> {
+    const user = await this.#db.select({ q: users.quotaBytes }).from(users).where(eq(users.id, userId)).get();
+    return user?.q ?? null;
+  }
+
   async usage(userId: number): Promise<{ usedBytes: number; quotaBytes: number | null }> {
     const used = await this.#db
       .select({ n: sql<number>`coalesce(sum(${messages.size}), 0)` })
@@ -280,6 +286,46 @@ export class MailStore {
       .where(and(eq(messages.mailboxId, mailboxId), gte(messages.uid, min), lte(messages.uid, max)))
       .orderBy(asc(messages.uid));
     return rows.filter((r) => inRanges(ranges, r.uid));
+  }
+
+  /**
+   * meta() compactly: [uid, modseq, index into flagSets, internalDate, size, blobId] per message, the
+   * flags column read as text and each distinct value parsed once (as compactStates()).
+   */
+  async compactMeta(
+    mailboxId: number,
+    ranges: SeqRange[],
+  ): Promise<{ rows: Array<[number, number, number, number, number, string]>; flagSets: string[][] }> {
+    if (ranges.length === 0) return { rows: [], flagSets: [] };
+    const min = Math.min(...ranges.map((r) => r[0]));
+    const max = Math.max(...ranges.map((r) => r[1]));
+    const rows = await this.#db
+      .select({
+        uid: messages.uid,
+        modseq: messages.modseq,
+        flags: sql<string>`${messages.flags}`,
+        internalDate: messages.internalDate,
+        size: messages.size,
+        blobId: messages.blobId,
+      })
+      .from(messages)
+      .where(and(eq(messages.mailboxId, mailboxId), gte(messages.uid, min), lte(messages.uid, max)))
+      .orderBy(asc(messages.uid));
+    const index = new Map<string, number>();
+    const flagSets: string[][] = [];
+    const out: Array<[number, number, number, number, number, string]> = [];
+    const all = ranges.length === 1;
+    for (const r of rows) {
+      if (!all && !inRanges(ranges, r.uid)) continue;
+      let i = index.get(r.flags);
+      if (i === undefined) {
+        i = flagSets.length;
+        index.set(r.flags, i);
+        flagSets.push(JSON.parse(r.flags) as string[]);
+      }
+      out.push([r.uid, r.modseq, i, r.internalDate, r.size, r.blobId]);
+    }
+    return { rows: out, flagSets };
   }
 
   /** meta() plus each message's stored IMAP view, in one query (null where none was stored). */

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { migrateSqlite, openSqlite } from "../../edge/sqlite.ts";
-import { decodeBodies, encodeBodies } from "../../src/contract-imap.ts";
+import { decodeBodies, encodeBodies, expandCompactFetch } from "../../src/contract-imap.ts";
 import { createStore, type Store, StoreError } from "../../src/store/index.ts";
 
 let store: Store;
@@ -93,6 +93,28 @@ describe("MailStore (IMAP's view of the store)", () => {
 });
 
 describe("bodies frame (store API)", () => {
+  it("answers metadata compactly (shared flag sets) with the same rows as meta()", async () => {
+    for (const [i, f] of [["\\Seen"], [], ["\\Seen"], ["$x"], []].entries())
+      await store.mail.append(userId, "INBOX", msg(`m${i}`), f, null);
+    const box = await store.mail.mailbox(userId, "INBOX");
+    const ranges: Array<[number, number]> = [
+      [1, 2],
+      [4, 5],
+    ];
+    const compact = await store.mail.compactMeta(box.id, ranges);
+    expect(compact.flagSets).toEqual([["\\Seen"], [], ["$x"]]);
+    expect(compact.rows.map((r) => r[2])).toEqual([0, 1, 2, 1]);
+    const rows = expandCompactFetch(JSON.parse(JSON.stringify(compact)));
+    const meta = await store.mail.meta(box.id, ranges);
+    expect(rows).toEqual(meta.map((m) => ({ ...m, raw: null })));
+    // Each row's flags are its own array, so a caller may change one without touching the others.
+    expect(rows[1]?.flags).not.toBe(rows[3]?.flags);
+    expect(() => expandCompactFetch({ flagSets: [[]], rows: [[1, 2, 5, 0, 1, "b"]] })).toThrow();
+    expect(() => expandCompactFetch({ flagSets: [[""]], rows: [] })).toThrow();
+    expect(() => expandCompactFetch({ flagSets: [], rows: [[1.5, 2, 0, 0, 1, "b"]] })).toThrow();
+    expect(() => expandCompactFetch(null)).toThrow();
+  });
+
   it("round-trips raw messages and refuses malformed frames", () => {
     const entries = [
       { uid: 1, blobId: "a", raw: enc.encode("Subject: a\r\n\r\nx\r\n") },

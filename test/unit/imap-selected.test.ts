@@ -65,3 +65,37 @@ describe("selected mailbox change tracking", () => {
     expect(s.seqOf(4)).toBe(0);
   });
 });
+
+describe("selected mailbox from a shared snapshot", () => {
+  const snapshot = () => ({
+    id: 1,
+    name: "INBOX",
+    uidValidity: 7,
+    uidNext: 9,
+    highestModseq: 10,
+    messages: [1, 2, 4, 8].map((uid, i): [number, number, number] => [uid, uid, i < 2 ? 0 : 1]),
+    flagSets: [["\\Seen"], ["\\Flagged"]],
+    keywords: [],
+  });
+
+  it("finds the first unseen message before and after the per-message state exists", () => {
+    const s = new SelectedMailbox(snapshot(), false);
+    expect(s.firstUnseen()).toBe(3);
+    expect(s.state.get(4)).toEqual({ flags: ["\\Flagged"], modseq: 4 });
+    s.update({ uid: 4, modseq: 11, flags: ["\\Seen"] });
+    expect(s.firstUnseen()).toBe(4);
+    s.update({ uid: 8, modseq: 12, flags: ["\\Seen"] });
+    expect(s.firstUnseen()).toBe(0);
+  });
+
+  it("never changes the snapshot another session may select from", () => {
+    const snap = snapshot();
+    const a = new SelectedMailbox(snap, false);
+    a.update({ uid: 1, modseq: 11, flags: [] });
+    a.remove([2]);
+    const b = new SelectedMailbox(snap, false);
+    expect(b.uids).toEqual([1, 2, 4, 8]);
+    expect(b.state.get(1)).toEqual({ flags: ["\\Seen"], modseq: 1 });
+    expect(b.firstUnseen()).toBe(3);
+  });
+});
