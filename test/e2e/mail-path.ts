@@ -14,12 +14,15 @@ interface Listed {
   }>;
 }
 
-export function mailPathSuite(runtime: Runtime): void {
-  describe(`mxedge serve under ${runtime}`, () => {
+export function mailPathSuite(runtime: Runtime, env: Record<string, string> = {}): void {
+  const extra = Object.entries(env)
+    .map(([k, v]) => ` ${k}=${v}`)
+    .join("");
+  describe(`mxedge serve under ${runtime}${extra}`, () => {
     let mx: RunningMxedge;
 
     beforeAll(async () => {
-      mx = await startMxedge({ runtime });
+      mx = await startMxedge({ runtime, env });
       const d = await mx.cli(["domain", "add", "example.test"]);
       expect(d, d.stderr).toMatchObject({ code: 0 });
       const u = await mx.cli(
