@@ -62,7 +62,8 @@ export class ImapClient {
     }
   }
 
-  async #post<S extends z.ZodType>(name: string, body: unknown, schema: S): Promise<z.infer<S>> {
+  /** The request's JSON body; an error answer becomes an ImapStoreError with the edge's error code. */
+  async #json(name: string, body: unknown): Promise<{ json: unknown; status: number }> {
     const response = await this.#request(name, body);
     const json: unknown = await response.json().catch(() => null);
     if (!response.ok) {
@@ -73,9 +74,13 @@ export class ImapClient {
         `edge answered ${response.status}`,
       );
     }
+    return { json, status: response.status };
+  }
+
+  async #post<S extends z.ZodType>(name: string, body: unknown, schema: S): Promise<z.infer<S>> {
+    const { json, status } = await this.#json(name, body);
     const parsed = schema.safeParse(json);
-    if (!parsed.success)
-      throw new ImapStoreError("unavailable", response.status, "edge sent an unexpected body");
+    if (!parsed.success) throw new ImapStoreError("unavailable", status, "edge sent an unexpected body");
     return parsed.data;
   }
 
@@ -107,20 +112,11 @@ export class ImapClient {
     if (raw || structure)
       return this.#post("fetch", { user, mailboxId, uids, raw, structure }, FetchResponseSchema);
     // Metadata only (FETCH of flags and cached views, SEARCH): the compact form.
-    const response = await this.#request("fetch", { user, mailboxId, uids, raw, compact: true });
-    const json: unknown = await response.json().catch(() => null);
-    if (!response.ok) {
-      const e = ImapErrorSchema.safeParse(json);
-      throw new ImapStoreError(
-        e.success ? e.data.error : "unavailable",
-        response.status,
-        `edge answered ${response.status}`,
-      );
-    }
+    const { json, status } = await this.#json("fetch", { user, mailboxId, uids, raw, compact: true });
     try {
       return { rows: expandCompactFetch(json) };
     } catch {
-      throw new ImapStoreError("unavailable", response.status, "edge sent an unexpected body");
+      throw new ImapStoreError("unavailable", status, "edge sent an unexpected body");
     }
   }
   store(

@@ -62,6 +62,13 @@ async function sha256Hex(data: Uint8Array): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** The messages of `mailboxId` from the lowest to the highest UID in `ranges` (callers filter the gaps). */
+function uidSpan(mailboxId: number, ranges: SeqRange[]) {
+  const min = Math.min(...ranges.map((r) => r[0]));
+  const max = Math.max(...ranges.map((r) => r[1]));
+  return and(eq(messages.mailboxId, mailboxId), gte(messages.uid, min), lte(messages.uid, max));
+}
+
 export class MailStore {
   readonly #db: Db;
   constructor(db: Db) {
@@ -271,8 +278,6 @@ export class MailStore {
   /** Metadata of the messages whose UIDs fall in `ranges`. */
   async meta(mailboxId: number, ranges: SeqRange[]): Promise<MessageMeta[]> {
     if (ranges.length === 0) return [];
-    const min = Math.min(...ranges.map((r) => r[0]));
-    const max = Math.max(...ranges.map((r) => r[1]));
     const rows = await this.#db
       .select({
         uid: messages.uid,
@@ -283,7 +288,7 @@ export class MailStore {
         blobId: messages.blobId,
       })
       .from(messages)
-      .where(and(eq(messages.mailboxId, mailboxId), gte(messages.uid, min), lte(messages.uid, max)))
+      .where(uidSpan(mailboxId, ranges))
       .orderBy(asc(messages.uid));
     return rows.filter((r) => inRanges(ranges, r.uid));
   }
@@ -297,8 +302,6 @@ export class MailStore {
     ranges: SeqRange[],
   ): Promise<{ rows: Array<[number, number, number, number, number, string]>; flagSets: string[][] }> {
     if (ranges.length === 0) return { rows: [], flagSets: [] };
-    const min = Math.min(...ranges.map((r) => r[0]));
-    const max = Math.max(...ranges.map((r) => r[1]));
     const rows = await this.#db
       .select({
         uid: messages.uid,
@@ -309,7 +312,7 @@ export class MailStore {
         blobId: messages.blobId,
       })
       .from(messages)
-      .where(and(eq(messages.mailboxId, mailboxId), gte(messages.uid, min), lte(messages.uid, max)))
+      .where(uidSpan(mailboxId, ranges))
       .orderBy(asc(messages.uid));
     const index = new Map<string, number>();
     const flagSets: string[][] = [];
@@ -334,8 +337,6 @@ export class MailStore {
     ranges: SeqRange[],
   ): Promise<Array<MessageMeta & { structure: string | null }>> {
     if (ranges.length === 0) return [];
-    const min = Math.min(...ranges.map((r) => r[0]));
-    const max = Math.max(...ranges.map((r) => r[1]));
     const rows = await this.#db
       .select({
         uid: messages.uid,
@@ -348,7 +349,7 @@ export class MailStore {
       })
       .from(messages)
       .innerJoin(blobs, eq(blobs.id, messages.blobId))
-      .where(and(eq(messages.mailboxId, mailboxId), gte(messages.uid, min), lte(messages.uid, max)))
+      .where(uidSpan(mailboxId, ranges))
       .orderBy(asc(messages.uid));
     return rows.filter((r) => inRanges(ranges, r.uid));
   }
