@@ -13,6 +13,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { certFingerprint, writeSelfSigned } from "../support/self-signed.ts";
 import { freePort, type RunningMxedge, startMxedge } from "./harness.ts";
 import { type Pebble, pythonTlsFingerprint, startPebble } from "./pebble.ts";
 import { requireTools } from "./tools.ts";
@@ -68,35 +69,8 @@ async function serveWith(
 
 /** A certificate for `name` that expires in 10 days: inside the 30-day renewal window. */
 function nearExpiry(name: string, certPath: string, keyPath: string): string {
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-days",
-      "10",
-      "-subj",
-      `/CN=${name}`,
-      "-addext",
-      `subjectAltName=DNS:${name}`,
-      "-keyout",
-      keyPath,
-      "-out",
-      certPath,
-    ],
-    { stdio: "ignore" },
-  );
-  return execFileSync("openssl", ["x509", "-in", certPath, "-noout", "-fingerprint", "-sha256"])
-    .toString()
-    .split("=")[1]!
-    .trim()
-    .replaceAll(":", "")
-    .toLowerCase();
+  writeSelfSigned({ certPath, keyPath, cn: name, san: `DNS:${name}`, days: 10 });
+  return certFingerprint(certPath).replaceAll(":", "").toLowerCase();
 }
 
 describe.runIf(enabled)("ACME (pebble)", () => {

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { certFingerprint, writeSelfSigned } from "../support/self-signed.ts";
 import { type RunningMxedge, startMxedge } from "./harness.ts";
 import { RawSmtp } from "./smtp-raw.ts";
 import { requireTools } from "./tools.ts";
@@ -20,35 +21,8 @@ let mx: RunningMxedge;
 function makeCert(name: string, cn: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-days",
-      "30",
-      "-subj",
-      `/CN=${cn}`,
-      "-addext",
-      `subjectAltName=DNS:${cn}`,
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    { stdio: "ignore" },
-  );
+  writeSelfSigned({ certPath: cert, keyPath: key, cn, san: `DNS:${cn}`, days: 30 });
   return { cert, key };
-}
-
-function fingerprint(path: string): string {
-  const out = execFileSync("openssl", ["x509", "-in", path, "-noout", "-fingerprint", "-sha256"]).toString();
-  return out.split("=")[1]?.trim() ?? "";
 }
 
 /** Opens implicit TLS and returns the socket and the served certificate's SHA-256 fingerprint. */
@@ -121,12 +95,12 @@ describe.runIf(enabled)("certificate files: SNI and hot reload", () => {
   });
 
   it("serves by SNI, swaps on file change without touching open sessions, refuses a broken pair", async () => {
-    const fpA = fingerprint(a.cert);
-    const fpB = fingerprint(b.cert);
+    const fpA = certFingerprint(a.cert);
+    const fpB = certFingerprint(b.cert);
     const first = await tlsOpen(mx.ports.submissions, "mx.e2e.test");
     expect(first.fp).toBe(fpA);
     expect((await readLine(first.socket)).startsWith("220")).toBe(true);
-    expect((await tlsOpen(mx.ports.submissions, "mail.other.test")).fp).toBe(fingerprint(other.cert));
+    expect((await tlsOpen(mx.ports.submissions, "mail.other.test")).fp).toBe(certFingerprint(other.cert));
     expect((await tlsOpen(mx.ports.submissions)).fp).toBe(fpA); // no SNI: the default pair
 
     replace(live, b);

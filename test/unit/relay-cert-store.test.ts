@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CertStore, makeEntry } from "../../relay/certs/store.ts";
+import { writeSelfSigned } from "../support/self-signed.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mxedge-certstore-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -11,21 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function pem(name: string, sans: string, days = 30) {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-days",
-      String(days),
-    ].concat(["-subj", `/CN=${name}`, "-addext", `subjectAltName=${sans}`, "-keyout", key, "-out", cert]),
-    { stdio: "ignore" },
-  );
+  writeSelfSigned({ certPath: cert, keyPath: key, cn: name, san: sans, days });
   return { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
 }
 
