@@ -121,42 +121,20 @@ export async function startMxedge(opts: StartOptions = {}): Promise<RunningMxedg
   ];
   for (const [k, v] of Object.entries(ports)) flags.push(`--${k}`, String(v));
   flags.push(...(opts.args ?? []));
-  const child: ChildProcess = spawn(cmd, [...args, ...flags], {
+  const { child, output, exited } = await spawnUntilReady(
+    "mxedge",
+    cmd,
+    [...args, ...flags],
     // DNS answers come from a zone file (empty unless a test gives one), so no test depends on the network.
-    env: { ...process.env, MXEDGE_LOG: "info", MXEDGE_DNS_ZONE: emptyZone(dataDir), ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mxedge did not start:\n${output}`)), 60_000);
-    const check = () => {
-      if (/^ready$/m.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on("data", check);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`mxedge exited with ${code}:\n${output}`));
-    });
-  });
-  const adminToken = /admin token\s+(\S+)/.exec(output)?.[1] ?? "";
-  const exited = new Promise<number | null>((r) => {
-    if (child.exitCode !== null) r(child.exitCode);
-    else child.once("exit", (code) => r(code));
-  });
+    { ...process.env, MXEDGE_LOG: "info", MXEDGE_DNS_ZONE: emptyZone(dataDir), ...opts.env },
+    60_000,
+  );
+  const adminToken = /admin token\s+(\S+)/.exec(output())?.[1] ?? "";
   return {
     ports,
     dataDir,
     adminToken,
-    output: () => output,
+    output,
     async api<T>(path: string, init: RequestInit = {}) {
       const headers = new Headers(init.headers);
       headers.set("authorization", `Bearer ${adminToken}`);
@@ -208,4 +186,44 @@ export async function smtpSend(
   if (auth) args.push(auth.user, auth.password);
   const { stdout } = await run("python3", args, { timeout: 60_000 });
   return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as SmtpResult;
+}
+
+/**
+ * Spawns an mxedge process and resolves once it prints its `ready` line; rejects with everything it
+ * printed when it exits first or takes longer than `timeoutMs`.
+ */
+export async function spawnUntilReady(
+  label: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const child: ChildProcess = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${label} did not start:\n${output}`)), timeoutMs);
+    const check = () => {
+      if (/^ready$/m.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", check);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${label} exited with ${code}:\n${output}`));
+    });
+  });
+  const exited = new Promise<number | null>((r) => {
+    if (child.exitCode !== null) r(child.exitCode);
+    else child.once("exit", (code) => r(code));
+  });
+  return { child, output: () => output, exited };
 }

@@ -1,9 +1,8 @@
 /** Starts `mxedge relay --edge URL` (remote mode) as a real process on free loopback ports. */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, runtimeCommand } from "./harness.ts";
+import { freePort, runtimeCommand, spawnUntilReady } from "./harness.ts";
 
 export interface RunningRelay {
   smtp: number;
@@ -51,35 +50,13 @@ export async function startRelay(opts: {
     flags.push("--config", join(dir, "mxedge.toml"));
   }
   const { cmd, args } = opts.command ?? runtimeCommand("node");
-  const child: ChildProcess = spawn(cmd, [...args, ...flags], {
-    env: { ...process.env, MXEDGE_LOG: "info", MXEDGE_RELAY_SECRET: opts.secret },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start:\n${output}`)), 30_000);
-    const check = () => {
-      if (/^ready$/m.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on("data", check);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`relay exited with ${code}:\n${output}`));
-    });
-  });
-  const exited = new Promise<number | null>((r) => {
-    if (child.exitCode !== null) r(child.exitCode);
-    else child.once("exit", (code) => r(code));
-  });
+  const { child, output, exited } = await spawnUntilReady(
+    "relay",
+    cmd,
+    [...args, ...flags],
+    { ...process.env, MXEDGE_LOG: "info", MXEDGE_RELAY_SECRET: opts.secret },
+    30_000,
+  );
   return {
     exited,
     smtp: ports.smtp,
@@ -87,7 +64,7 @@ export async function startRelay(opts: {
     imaps: ports.imaps,
     http: ports.http,
     pid: child.pid ?? 0,
-    output: () => output,
+    output,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
