@@ -223,8 +223,12 @@ async function main() {
   const dovecot = await startDovecot({ tls: true, maxConnections: 100 });
   dovecot.deliver(messages, (i) => (i % 4 === 0 ? "S" : ""));
   const prof = process.env.BENCH_IMAP_PROFILE_DIR;
+  // Every bench connection comes from 127.0.0.1, like clients behind one NAT: raise the per-IP cap.
+  const config = join(work, "mxedge.toml");
+  writeFileSync(config, `[limits]\nimapMaxConnectionsPerIp = ${IDLE + 100}\n`);
   const mx = await startMxedge({
     dataDir,
+    args: ["--config", config],
     env: prof ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${prof}` } : {},
   });
   const targets: Target[] = [
