@@ -1,11 +1,10 @@
 /** What a command handler sees of its session. */
 
-import type { SelectResponse } from "../../src/contract-imap.ts";
 import type { Token } from "../../src/imap/parser.ts";
 import type { MessageView } from "../../src/imap/structure.ts";
 import type { ImapClient } from "../imap-client.ts";
 import type { BodyCache, SelectCache, ViewCache } from "./cache.ts";
-import type { SelectedMailbox } from "./selected.ts";
+import type { MailboxSnapshot, SelectedMailbox } from "./selected.ts";
 
 export type Status = "OK" | "NO" | "BAD";
 
@@ -24,7 +23,7 @@ export interface SessionContext {
   readonly store: ImapClient;
   readonly cache: BodyCache;
   readonly views: ViewCache<MessageView>;
-  readonly snapshots: SelectCache<SelectResponse>;
+  readonly snapshots: SelectCache<MailboxSnapshot>;
   /** ENABLEd extensions (CONDSTORE, QRESYNC, UTF8=ACCEPT). */
   readonly enabled: Set<string>;
   selected: SelectedMailbox | null;

@@ -6,7 +6,7 @@ import { type Token, tokenText } from "../../src/imap/parser.ts";
 import { expandSet, formatSet, inRanges, parseSequenceSet, type SeqRange } from "../../src/imap/sequence.ts";
 import { ImapStoreError } from "../imap-client.ts";
 import { bad, type Command, no, ok, type Result, type SessionContext } from "./context.ts";
-import { SelectedMailbox } from "./selected.ts";
+import { MailboxSnapshot, SelectedMailbox } from "./selected.ts";
 
 export const DELIMITER = "/";
 export const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
@@ -258,12 +258,19 @@ export async function select(s: SessionContext, cmd: Command): Promise<Result> {
     const key = `${s.user}\u0000${inName(s, a)}`;
     const snap = s.snapshots.get(key);
     const known = snap
-      ? { id: snap.id, uidValidity: snap.uidValidity, highestModseq: snap.highestModseq }
+      ? {
+          id: snap.response.id,
+          uidValidity: snap.response.uidValidity,
+          highestModseq: snap.response.highestModseq,
+        }
       : undefined;
     const res = await s.store.select(s.user, inName(s, a), known);
-    const state = res.unchanged && snap ? { ...snap, uidNext: res.uidNext } : res;
-    if (!res.unchanged) s.snapshots.set(key, res);
-    sel = new SelectedMailbox(state, readOnly);
+    if (res.unchanged && snap) sel = new SelectedMailbox(snap, readOnly, res.uidNext);
+    else {
+      const fresh = new MailboxSnapshot(res);
+      s.snapshots.set(key, fresh);
+      sel = new SelectedMailbox(fresh, readOnly);
+    }
   } catch (err) {
     return storeFailure(err, cmd.name);
   }

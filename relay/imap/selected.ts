@@ -16,6 +16,30 @@ export interface Untagged {
   flags: Array<{ seq: number; uid: number; flags: string[]; modseq: number }>;
 }
 
+/**
+ * A full SELECT answer with what every session selecting it needs precomputed once: the UIDs in
+ * sequence order and the first unseen message. The relay keeps the last one per mailbox (SelectCache),
+ * so selecting an unchanged mailbox copies nothing: sessions share `uids` until one of them changes it.
+ */
+export class MailboxSnapshot {
+  readonly response: SelectResponse;
+  readonly uids: readonly number[];
+  readonly firstUnseen: number;
+  constructor(response: SelectResponse) {
+    this.response = response;
+    const n = response.messages.length;
+    const uids = new Array<number>(n);
+    for (let i = 0; i < n; i++) uids[i] = (response.messages[i] as [number, number, number])[0];
+    this.uids = uids;
+    const unseen = response.flagSets.map((f) => !f.includes("\\Seen"));
+    this.firstUnseen = response.messages.findIndex((m) => unseen[m[2]] === true) + 1;
+  }
+  /** SelectCache bounds itself by message count. */
+  get messages(): SelectResponse["messages"] {
+    return this.response.messages;
+  }
+}
+
 export class SelectedMailbox {
   readonly id: number;
   readonly name: string;
@@ -23,9 +47,12 @@ export class SelectedMailbox {
   readonly uidValidity: number;
   uidNext: number;
   highestModseq: number;
-  uids: number[];
+  /** UIDs in sequence order; the snapshot's own array until this session changes it (copy on write). */
+  #uids: readonly number[];
+  #ownsUids = false;
   /** The SELECT answer, kept until `state` is first needed (it may be a relay-wide shared snapshot). */
   #source: SelectResponse | null;
+  #firstUnseen: number;
   #state: Map<number, { flags: string[]; modseq: number }> | null = null;
   readonly keywords = new Set<string>();
   /** SEARCHRES (RFC 5182): the UIDs of the last SEARCH ... RETURN (SAVE), which "$" names. */
@@ -33,18 +60,34 @@ export class SelectedMailbox {
   /** UIDs gone from the store that the client has not been told about yet. */
   readonly pendingExpunge = new Set<number>();
 
-  constructor(s: SelectResponse, readOnly: boolean) {
+  /** `uidNext` may be newer than the snapshot's (the edge said the mailbox is otherwise unchanged). */
+  constructor(snapshot: MailboxSnapshot, readOnly: boolean, uidNext = snapshot.response.uidNext) {
+    const s = snapshot.response;
     this.id = s.id;
     this.name = s.name;
     this.readOnly = readOnly;
     this.uidValidity = s.uidValidity;
-    this.uidNext = s.uidNext;
+    this.uidNext = uidNext;
     this.highestModseq = s.highestModseq;
-    this.uids = s.messages.map((m) => m[0]);
+    this.#uids = snapshot.uids;
+    this.#firstUnseen = snapshot.firstUnseen;
     // The per-message map is built on first use: a SELECT that is followed by a FETCH or a SEARCH
     // only needs the UIDs, and building 10,000 entries was most of SELECT's time.
     this.#source = s;
     for (const k of s.keywords) this.keywords.add(k);
+  }
+
+  get uids(): readonly number[] {
+    return this.#uids;
+  }
+
+  /** The UID list to change in place, copied from the shared snapshot the first time. */
+  #mutableUids(): number[] {
+    if (!this.#ownsUids) {
+      this.#uids = this.#uids.slice();
+      this.#ownsUids = true;
+    }
+    return this.#uids as number[];
   }
 
   /** Flags and modseq by UID, for the messages the client knows. */
@@ -60,12 +103,7 @@ export class SelectedMailbox {
 
   /** Sequence number of the first message without \Seen, 0 when every message is seen. */
   firstUnseen(): number {
-    const s = this.#source;
-    if (s) {
-      const unseen = s.flagSets.map((f) => !f.includes("\\Seen"));
-      const i = s.messages.findIndex((m) => unseen[m[2]] === true);
-      return i + 1;
-    }
+    if (this.#source) return this.#firstUnseen;
     return this.uids.findIndex((u) => !this.state.get(u)?.flags.includes("\\Seen")) + 1;
   }
 
@@ -110,7 +148,7 @@ export class SelectedMailbox {
     for (const uid of [...uids].sort((a, b) => a - b)) {
       const seq = this.seqOf(uid);
       if (seq === 0) continue;
-      this.uids.splice(seq - 1, 1);
+      this.#mutableUids().splice(seq - 1, 1);
       this.state.delete(uid);
       this.pendingExpunge.delete(uid);
       seqs.push(seq);
@@ -136,7 +174,7 @@ export class SelectedMailbox {
       if (allowExpunge && this.pendingExpunge.size > 0) drop();
       for (const uid of added) {
         const c = byUid.get(uid);
-        this.uids.push(uid);
+        this.#mutableUids().push(uid);
         this.state.set(uid, { flags: c?.flags ?? [], modseq: c?.modseq ?? changes.highestModseq });
       }
       if (added.length > 0) out.exists = this.uids.length;

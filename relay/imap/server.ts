@@ -3,7 +3,6 @@ import type { Socket } from "node:net";
 import type { SecureContext } from "node:tls";
 import { type ListenerConfig, listenerTls } from "../../src/config.ts";
 import type { ConnectionInfo } from "../../src/connection.ts";
-import type { SelectResponse } from "../../src/contract-imap.ts";
 import type { MessageView } from "../../src/imap/structure.ts";
 import type { EdgeClient } from "../edge-client.ts";
 import type { ImapClient } from "../imap-client.ts";
@@ -12,6 +11,7 @@ import type { ProtocolHandler } from "../listener.ts";
 import type { Logger } from "../log.ts";
 import { BodyCache, SelectCache, ViewCache } from "./cache.ts";
 import { type ImapLimitOptions, ImapLimits } from "./limits.ts";
+import type { MailboxSnapshot } from "./selected.ts";
 import { ImapSession } from "./session.ts";
 import { MailboxWatcher } from "./watcher.ts";
 
@@ -41,7 +41,7 @@ export function createImapEngine(opts: ImapEngineOptions): ProtocolHandler {
   const cache = new BodyCache(opts.cacheBytes ?? 64 * 1024 * 1024);
   // Parsed views are about a kilobyte a message: 32 MiB covers a few large mailboxes.
   // Full SELECT states, up to 500,000 messages in all (a few tens of bytes each).
-  const snapshots = new SelectCache<SelectResponse>(500_000);
+  const snapshots = new SelectCache<MailboxSnapshot>(500_000);
   const views = new ViewCache<MessageView>(Math.max(1024 * 1024, (opts.cacheBytes ?? 64 * 1024 * 1024) / 2));
   const sockets = new Set<Socket>();
   const limits = new ImapLimits(opts.limits);

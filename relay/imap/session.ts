@@ -7,7 +7,6 @@ import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import type { SecureContext } from "node:tls";
 import type { ConnectionInfo } from "../../src/connection.ts";
-import type { SelectResponse } from "../../src/contract-imap.ts";
 import { CommandParser, type ParserEvent, tokenText } from "../../src/imap/parser.ts";
 import { formatSet } from "../../src/imap/sequence.ts";
 import type { MessageView } from "../../src/imap/structure.ts";
@@ -25,7 +24,7 @@ import type { ImapLimits } from "./limits.ts";
 import { list, select, simple, status, storeFailure } from "./mailboxes.ts";
 import { quota } from "./quota.ts";
 import { search } from "./search.ts";
-import type { SelectedMailbox } from "./selected.ts";
+import type { MailboxSnapshot, SelectedMailbox } from "./selected.ts";
 import { upgradeToTls } from "./tls-upgrade.ts";
 import type { MailboxWatcher } from "./watcher.ts";
 
@@ -38,7 +37,7 @@ export interface SessionOptions {
   store: ImapClient;
   cache: BodyCache;
   views: ViewCache<MessageView>;
-  snapshots: SelectCache<SelectResponse>;
+  snapshots: SelectCache<MailboxSnapshot>;
   log: Logger;
   watcher: MailboxWatcher;
   autologoutMs: number;
@@ -93,7 +92,7 @@ export class ImapSession implements SessionContext {
   get views(): ViewCache<MessageView> {
     return this.#opts.views;
   }
-  get snapshots(): SelectCache<SelectResponse> {
+  get snapshots(): SelectCache<MailboxSnapshot> {
     return this.#opts.snapshots;
   }
 

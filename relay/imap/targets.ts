@@ -39,7 +39,7 @@ export function resolveSet(sel: SelectedMailbox, text: string, uid: boolean): Ta
 }
 
 /** The first index whose UID is at least `uid` (uids ascending). */
-function lowerBound(uids: number[], uid: number): number {
+function lowerBound(uids: readonly number[], uid: number): number {
   let lo = 0;
   let hi = uids.length;
   while (lo < hi) {

@@ -3,13 +3,14 @@
  * Every write that must be atomic is one batch (D1 has no interactive transactions), and every
  * query binds fewer than 100 parameters.
  */
-import { and, asc, eq, gt, gte, inArray, like, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, like, sql } from "drizzle-orm";
 import { newId } from "../ids.ts";
 import { inRanges, type SeqRange } from "../imap/sequence.ts";
 import { structureJson } from "../imap/structure.ts";
 import { parseMessage, summarize } from "../pipeline/parse.ts";
 import type { Db } from "./db.ts";
 import { StoreError } from "./errors.ts";
+import { type HotQueries, prepareHotQueries } from "./hot-queries.ts";
 import { splitChunks } from "./messages.ts";
 import { blobChunks, blobs, expunged, ingests, mailboxes, messages, users } from "./schema.ts";
 
@@ -62,43 +63,33 @@ async function sha256Hex(data: Uint8Array): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The messages of `mailboxId` from the lowest to the highest UID in `ranges` (callers filter the gaps). */
+/** The placeholders for the messages of `mailboxId` from the lowest to the highest UID in `ranges` (callers filter the gaps). */
 function uidSpan(mailboxId: number, ranges: SeqRange[]) {
-  const min = Math.min(...ranges.map((r) => r[0]));
-  const max = Math.max(...ranges.map((r) => r[1]));
-  return and(eq(messages.mailboxId, mailboxId), gte(messages.uid, min), lte(messages.uid, max));
+  let min = Number.POSITIVE_INFINITY;
+  let max = 0;
+  for (const [a, b] of ranges) {
+    if (a < min) min = a;
+    if (b > max) max = b;
+  }
+  return { mailboxId, min, max };
 }
 
 export class MailStore {
   readonly #db: Db;
+  readonly #q: HotQueries;
   constructor(db: Db) {
     this.#db = db;
+    this.#q = prepareHotQueries(db);
   }
 
   async userId(login: string): Promise<number> {
-    const row = await this.#db
-      .select({ id: users.id })
-      .from(users)
-      .where(eq(users.login, login.toLowerCase()))
-      .get();
+    const row = await this.#q.userId.get({ login: login.toLowerCase() });
     if (!row) throw new StoreError("not-found", "no such user");
     return row.id;
   }
 
   async list(userId: number): Promise<MailboxRow[]> {
-    return this.#db
-      .select({
-        id: mailboxes.id,
-        name: mailboxes.name,
-        specialUse: mailboxes.specialUse,
-        subscribed: mailboxes.subscribed,
-        uidValidity: mailboxes.uidValidity,
-        uidNext: mailboxes.uidNext,
-        highestModseq: mailboxes.highestModseq,
-      })
-      .from(mailboxes)
-      .where(eq(mailboxes.userId, userId))
-      .orderBy(asc(mailboxes.name));
+    return this.#q.mailboxes.all({ userId });
   }
 
   async mailbox(userId: number, name: string): Promise<MailboxRow> {
@@ -163,7 +154,7 @@ export class MailStore {
   /** QUOTA: bytes stored in all of a user's mailboxes, and the user's own limit (null: the default). */
   /** The user's own quota (users.quota_bytes), without summing their mail. */
   async quotaOf(userId: number): Promise<number | null> {
-    const user = await this.#db.select({ q: users.quotaBytes }).from(users).where(eq(users.id, userId)).get();
+    const user = await this.#q.quota.get({ userId });
     return user?.q ?? null;
   }
 
@@ -174,7 +165,7 @@ export class MailStore {
       .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
       .where(eq(mailboxes.userId, userId))
       .get();
-    const user = await this.#db.select({ q: users.quotaBytes }).from(users).where(eq(users.id, userId)).get();
+    const user = await this.#q.quota.get({ userId });
     return { usedBytes: Number(used?.n ?? 0), quotaBytes: user?.q ?? null };
   }
 
@@ -226,11 +217,7 @@ export class MailStore {
   async compactStates(
     mailboxId: number,
   ): Promise<{ messages: Array<[number, number, number]>; flagSets: string[][] }> {
-    const rows = await this.#db
-      .select({ uid: messages.uid, modseq: messages.modseq, flags: sql<string>`${messages.flags}` })
-      .from(messages)
-      .where(eq(messages.mailboxId, mailboxId))
-      .orderBy(asc(messages.uid));
+    const rows = await this.#q.states.all({ mailboxId });
     const index = new Map<string, number>();
     const flagSets: string[][] = [];
     const out: Array<[number, number, number]> = [];
@@ -248,48 +235,26 @@ export class MailStore {
 
   /** Every message's UID, modseq and flags, ascending UID. */
   async states(mailboxId: number): Promise<Array<{ uid: number; modseq: number; flags: string[] }>> {
-    return this.#db
-      .select({ uid: messages.uid, modseq: messages.modseq, flags: messages.flags })
-      .from(messages)
-      .where(eq(messages.mailboxId, mailboxId))
-      .orderBy(asc(messages.uid));
+    const rows = await this.#q.states.all({ mailboxId });
+    return rows.map((r) => ({ uid: r.uid, modseq: r.modseq, flags: JSON.parse(r.flags) as string[] }));
   }
 
   async changedSince(
     mailboxId: number,
     modseq: number,
   ): Promise<Array<{ uid: number; modseq: number; flags: string[] }>> {
-    return this.#db
-      .select({ uid: messages.uid, modseq: messages.modseq, flags: messages.flags })
-      .from(messages)
-      .where(and(eq(messages.mailboxId, mailboxId), gt(messages.modseq, modseq)))
-      .orderBy(asc(messages.uid));
+    return this.#q.changedSince.all({ mailboxId, modseq });
   }
 
   async uids(mailboxId: number): Promise<number[]> {
-    const rows = await this.#db
-      .select({ uid: messages.uid })
-      .from(messages)
-      .where(eq(messages.mailboxId, mailboxId))
-      .orderBy(asc(messages.uid));
+    const rows = await this.#q.uids.all({ mailboxId });
     return rows.map((r) => r.uid);
   }
 
   /** Metadata of the messages whose UIDs fall in `ranges`. */
   async meta(mailboxId: number, ranges: SeqRange[]): Promise<MessageMeta[]> {
     if (ranges.length === 0) return [];
-    const rows = await this.#db
-      .select({
-        uid: messages.uid,
-        modseq: messages.modseq,
-        flags: messages.flags,
-        internalDate: messages.internalDate,
-        size: messages.size,
-        blobId: messages.blobId,
-      })
-      .from(messages)
-      .where(uidSpan(mailboxId, ranges))
-      .orderBy(asc(messages.uid));
+    const rows = await this.#q.meta.all(uidSpan(mailboxId, ranges));
     return rows.filter((r) => inRanges(ranges, r.uid));
   }
 
@@ -302,18 +267,7 @@ export class MailStore {
     ranges: SeqRange[],
   ): Promise<{ rows: Array<[number, number, number, number, number, string]>; flagSets: string[][] }> {
     if (ranges.length === 0) return { rows: [], flagSets: [] };
-    const rows = await this.#db
-      .select({
-        uid: messages.uid,
-        modseq: messages.modseq,
-        flags: sql<string>`${messages.flags}`,
-        internalDate: messages.internalDate,
-        size: messages.size,
-        blobId: messages.blobId,
-      })
-      .from(messages)
-      .where(uidSpan(mailboxId, ranges))
-      .orderBy(asc(messages.uid));
+    const rows = await this.#q.compactMeta.all(uidSpan(mailboxId, ranges));
     const index = new Map<string, number>();
     const flagSets: string[][] = [];
     const out: Array<[number, number, number, number, number, string]> = [];
@@ -337,20 +291,7 @@ export class MailStore {
     ranges: SeqRange[],
   ): Promise<Array<MessageMeta & { structure: string | null }>> {
     if (ranges.length === 0) return [];
-    const rows = await this.#db
-      .select({
-        uid: messages.uid,
-        modseq: messages.modseq,
-        flags: messages.flags,
-        internalDate: messages.internalDate,
-        size: messages.size,
-        blobId: messages.blobId,
-        structure: blobs.structure,
-      })
-      .from(messages)
-      .innerJoin(blobs, eq(blobs.id, messages.blobId))
-      .where(uidSpan(mailboxId, ranges))
-      .orderBy(asc(messages.uid));
+    const rows = await this.#q.metaWithStructure.all(uidSpan(mailboxId, ranges));
     return rows.filter((r) => inRanges(ranges, r.uid));
   }
 
@@ -372,11 +313,14 @@ export class MailStore {
     const unique = [...new Set(ids)];
     const parts = new Map<string, Uint8Array[]>();
     for (const part of chunked(unique)) {
-      const rows = await this.#db
-        .select({ blobId: blobChunks.blobId, seq: blobChunks.seq, data: blobChunks.data })
-        .from(blobChunks)
-        .where(inArray(blobChunks.blobId, part))
-        .orderBy(asc(blobChunks.blobId), asc(blobChunks.seq));
+      const rows =
+        part.length === 1
+          ? await this.#q.blobChunks.all({ blobId: part[0] })
+          : await this.#db
+              .select({ blobId: blobChunks.blobId, seq: blobChunks.seq, data: blobChunks.data })
+              .from(blobChunks)
+              .where(inArray(blobChunks.blobId, part))
+              .orderBy(asc(blobChunks.blobId), asc(blobChunks.seq));
       for (const r of rows) {
         const list = parts.get(r.blobId) ?? [];
         list.push(r.data);

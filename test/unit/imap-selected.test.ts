@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { SelectedMailbox } from "../../relay/imap/selected.ts";
+import { MailboxSnapshot, SelectedMailbox } from "../../relay/imap/selected.ts";
 
 const base = () =>
   new SelectedMailbox(
-    {
+    new MailboxSnapshot({
       id: 1,
       name: "INBOX",
       uidValidity: 7,
@@ -12,7 +12,7 @@ const base = () =>
       messages: [1, 2, 3, 5].map((uid): [number, number, number] => [uid, uid, 0]),
       flagSets: [[]],
       keywords: [],
-    },
+    }),
     false,
   );
 
@@ -67,16 +67,17 @@ describe("selected mailbox change tracking", () => {
 });
 
 describe("selected mailbox from a shared snapshot", () => {
-  const snapshot = () => ({
-    id: 1,
-    name: "INBOX",
-    uidValidity: 7,
-    uidNext: 9,
-    highestModseq: 10,
-    messages: [1, 2, 4, 8].map((uid, i): [number, number, number] => [uid, uid, i < 2 ? 0 : 1]),
-    flagSets: [["\\Seen"], ["\\Flagged"]],
-    keywords: [],
-  });
+  const snapshot = () =>
+    new MailboxSnapshot({
+      id: 1,
+      name: "INBOX",
+      uidValidity: 7,
+      uidNext: 9,
+      highestModseq: 10,
+      messages: [1, 2, 4, 8].map((uid, i): [number, number, number] => [uid, uid, i < 2 ? 0 : 1]),
+      flagSets: [["\\Seen"], ["\\Flagged"]],
+      keywords: [],
+    });
 
   it("finds the first unseen message before and after the per-message state exists", () => {
     const s = new SelectedMailbox(snapshot(), false);
@@ -97,5 +98,20 @@ describe("selected mailbox from a shared snapshot", () => {
     expect(b.uids).toEqual([1, 2, 4, 8]);
     expect(b.state.get(1)).toEqual({ flags: ["\\Seen"], modseq: 1 });
     expect(b.firstUnseen()).toBe(3);
+  });
+
+  it("keeps new mail one session learned out of the shared snapshot", () => {
+    const snap = snapshot();
+    const a = new SelectedMailbox(snap, false);
+    const b = new SelectedMailbox(snap, false);
+    const u = a.apply(
+      { uidNext: 10, highestModseq: 12, changed: [{ uid: 9, modseq: 12, flags: [] }], uids: "1:2,4,8:9" },
+      true,
+    );
+    expect(u.exists).toBe(5);
+    expect(a.uids).toEqual([1, 2, 4, 8, 9]);
+    expect(b.uids).toEqual([1, 2, 4, 8]);
+    expect(snap.uids).toEqual([1, 2, 4, 8]);
+    expect(new SelectedMailbox(snap, false, 10).uidNext).toBe(10);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { SelectedMailbox } from "../../relay/imap/selected.ts";
+import { MailboxSnapshot, SelectedMailbox } from "../../relay/imap/selected.ts";
 import { resolveSet } from "../../relay/imap/targets.ts";
 
 const sel = new SelectedMailbox(
-  {
+  new MailboxSnapshot({
     id: 1,
     name: "INBOX",
     uidValidity: 1,
@@ -12,7 +12,7 @@ const sel = new SelectedMailbox(
     messages: [2, 3, 5, 8, 13, 21, 34].map((uid): [number, number, number] => [uid, 1, 0]),
     flagSets: [[]],
     keywords: [],
-  },
+  }),
   false,
 );
 const pairs = (t: ReturnType<typeof resolveSet>) => t?.map((x) => [x.seq, x.uid]);
