@@ -38,7 +38,14 @@ export function dovecotAvailable(): boolean {
   }
 }
 
-export async function startDovecot(opts: { maxConnections?: number; tls?: boolean } = {}): Promise<Dovecot> {
+export interface DovecotOptions {
+  maxConnections?: number;
+  tls?: boolean;
+  /** COMPRESS=DEFLATE (Dovecot's imap_zlib plugin) at this deflate level; absent: not offered. */
+  compressLevel?: number;
+}
+
+export async function startDovecot(opts: DovecotOptions = {}): Promise<Dovecot> {
   const dir = mkdtempSync(join(tmpdir(), "mxedge-dovecot-"));
   // Dovecot's auth and login processes run as its own users and must read the config and passwd-file.
   chmodSync(dir, 0o755);
@@ -121,8 +128,8 @@ default_client_limit = ${Math.max(1000, opts.maxConnections ?? 0)}
 default_vsz_limit = 1G
 protocol imap {
   mail_max_userip_connections = ${opts.maxConnections ?? 1000}
-}
-`,
+${opts.compressLevel === undefined ? "" : "  mail_plugins = $mail_plugins zlib imap_zlib\n"}}
+${opts.compressLevel === undefined ? "" : `plugin {\n  imap_zlib_compress_level = ${opts.compressLevel}\n}\n`}`,
   );
   const chown = () => {
     if (!root) return;

@@ -220,7 +220,9 @@ async function main() {
   handle.database.prepare("UPDATE users SET password_hash = ? WHERE login LIKE 'idle%'").run(hash);
   handle.close();
 
-  const dovecot = await startDovecot({ tls: true, maxConnections: 100 });
+  // Both servers offer COMPRESS=DEFLATE at level 1 (mxedge's level, relay/imap/compress.ts), and
+  // mbsync uses it when offered: without it Dovecot would skip the deflate work mxedge does.
+  const dovecot = await startDovecot({ tls: true, maxConnections: 100, compressLevel: 1 });
   dovecot.deliver(messages, (i) => (i % 4 === 0 ? "S" : ""));
   const prof = process.env.BENCH_IMAP_PROFILE_DIR;
   // Every bench connection comes from 127.0.0.1, like clients behind one NAT: raise the per-IP cap.
@@ -252,6 +254,11 @@ async function main() {
     // Warm-up: Dovecot builds its index on first SELECT; mxedge's SQLite pages are read once.
     for (const t of targets) {
       const c = await session(t);
+      const caps = await c.ok("CAPABILITY");
+      must(
+        caps.lines.some((l) => l.toString().includes("COMPRESS=DEFLATE")),
+        `${t.name} offers COMPRESS=DEFLATE`,
+      );
       await c.ok("SELECT INBOX");
       await c.ok("UID FETCH 1:* (UID FLAGS ENVELOPE)");
       c.close();
