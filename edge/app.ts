@@ -13,6 +13,7 @@ import type { Store } from "../src/store/index.ts";
 import { filesSigningKey } from "../src/webhooks/signed-url.ts";
 import { requireBearer } from "./bearer.ts";
 import type { EdgeContext } from "./context.ts";
+import { imapStoreApi } from "./imap-api.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { imapRoutes } from "./routes/imap.ts";
@@ -97,7 +98,16 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     "/relay/*",
     requireBearer(() => ctx.relaySecret, "mxedge-relay"),
   );
-  app.route("/relay/v1/imap", imapRoutes(ctx));
+  app.route(
+    "/relay/v1/imap",
+    imapRoutes(
+      imapStoreApi({
+        store: ctx.store,
+        maxMessageBytes: ctx.maxMessageBytes,
+        quotaBytes: ctx.quotaBytes ?? null,
+      }),
+    ),
+  );
   app.route("/relay/v1", relayRoutes(ctx));
   app.route("/files", fileRoutes(ctx));
   app.route("/", wellKnownRoutes(ctx));

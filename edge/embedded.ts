@@ -12,6 +12,7 @@ import { compilePolicy } from "../src/rules/index.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import { createEdgeApp } from "./app.ts";
 import { resolverFromConfig } from "./dns-config.ts";
+import { type ImapStoreApi, imapStoreApi } from "./imap-api.ts";
 import { migrateSqlite, openSqlite } from "./sqlite.ts";
 
 export interface EmbeddedStore {
@@ -32,6 +33,8 @@ export async function openEmbeddedStore(dataDir: string): Promise<EmbeddedStore>
 
 export interface EmbeddedEdge extends EmbeddedStore {
   app: Hono;
+  /** The IMAP store API's operations, for the relay in this process (relay/imap-local.ts). */
+  imap: ImapStoreApi;
 }
 
 export interface EmbeddedEdgeOptions {
@@ -96,5 +99,10 @@ export async function openEmbeddedEdge(opts: EmbeddedEdgeOptions): Promise<Embed
     mailService: opts.mailService,
     dkimSecret: opts.dkimSecret,
   });
-  return { ...opened, app };
+  const imap = imapStoreApi({
+    store: opened.store,
+    maxMessageBytes: opts.maxMessageBytes,
+    quotaBytes: opts.quotaBytes ?? null,
+  });
+  return { ...opened, app, imap };
 }

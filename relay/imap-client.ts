@@ -3,6 +3,19 @@
  * and relay secret as EdgeClient: in-process embedded, fetch(EDGE_URL) remote.
  */
 import type { z } from "zod";
+import type {
+  AppendResponse,
+  ChangesResponse,
+  CopyResponse,
+  ExpungeResponse,
+  FetchRow,
+  MailboxInfo,
+  MailboxStatus,
+  QuotaResponse,
+  SelectResponse,
+  StoreResponse,
+  WatchResponse,
+} from "../src/contract-imap.ts";
 import {
   AppendResponseSchema,
   type BodyEntry,
@@ -42,7 +55,54 @@ export class ImapStoreError extends Error {
   }
 }
 
-export class ImapClient {
+/**
+ * What an IMAP session needs from the store API. Two transports: ImapClient (HTTP, to a deployed
+ * edge) and LocalImapStore (relay/imap-local.ts: the embedded edge's same operations, in-process).
+ */
+export interface ImapStore {
+  mailboxes(user: string): Promise<MailboxInfo[]>;
+  create(user: string, name: string): Promise<{ ok: true }>;
+  delete(user: string, name: string): Promise<{ ok: true }>;
+  rename(user: string, from: string, to: string): Promise<{ ok: true }>;
+  subscribe(user: string, name: string, subscribed: boolean): Promise<{ ok: true }>;
+  status(user: string, names: string[]): Promise<MailboxStatus[]>;
+  select(
+    user: string,
+    name: string,
+    known?: { id: number; uidValidity: number; highestModseq: number },
+  ): Promise<SelectResponse>;
+  changes(user: string, mailboxId: number, sinceModseq: number, vanished?: boolean): Promise<ChangesResponse>;
+  /** Metadata rows (raw null); with `structure`, each row's stored IMAP view, parsed. */
+  fetch(
+    user: string,
+    mailboxId: number,
+    uids: string,
+    raw: false,
+    structure?: boolean,
+  ): Promise<{ rows: FetchRow[] }>;
+  store(
+    user: string,
+    mailboxId: number,
+    uids: string,
+    op: "add" | "remove" | "replace",
+    flags: string[],
+    unchangedSince: number | null,
+  ): Promise<StoreResponse>;
+  expunge(user: string, mailboxId: number, uids: string | null): Promise<ExpungeResponse>;
+  append(
+    user: string,
+    mailbox: string,
+    flags: string[],
+    internalDate: number | null,
+    raw: string,
+  ): Promise<AppendResponse>;
+  bodies(user: string, mailboxId: number, uids: string): Promise<BodyEntry[]>;
+  quota(user: string): Promise<QuotaResponse>;
+  watch(mailboxes: Array<{ user: string; mailboxId: number }>): Promise<WatchResponse>;
+  copy(user: string, mailboxId: number, uids: string, to: string, move: boolean): Promise<CopyResponse>;
+}
+
+export class ImapClient implements ImapStore {
   readonly #opts: ImapClientOptions;
   constructor(opts: ImapClientOptions) {
     this.#opts = opts;

@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { startEdgeThread } from "../edge/edge-thread-host.ts";
 import { embeddedEdgeOptions, openEmbeddedEdge } from "../edge/embedded.ts";
+import type { ImapStoreApi } from "../edge/imap-api.ts";
 import { type LoadedHandler, loadHandler } from "../edge/library/handler-module.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
 import { RELAY_PATHS } from "../src/contract.ts";
@@ -29,6 +30,7 @@ import { type RunningHttp, serveHttp } from "./http-server.ts";
 import { createImapEngine } from "./imap/server.ts";
 import { isStoreWrite } from "./imap/watcher.ts";
 import { ImapClient } from "./imap-client.ts";
+import { LocalImapStore } from "./imap-local.ts";
 import { ConnectionLimiter } from "./limits/connections.ts";
 import { type ProtocolHandler, type RunningListener, startListener } from "./listener.ts";
 import type { Logger } from "./log.ts";
@@ -92,6 +94,8 @@ export async function serve(
   let closeEdge: () => void | Promise<void> = () => {};
   /** Embedded mode with the edge thread: what the SMTP side's EdgeClient uses (see below). */
   let relayFetch: EdgeFetch | null = null;
+  /** Embedded mode: the edge's IMAP store operations, called in-process (relay/imap-local.ts). */
+  let localImap: ImapStoreApi | null = null;
   const storeChanged: Array<() => void> = [];
   // One pair of IMAP connection caps for every IMAP listener (and across config reloads).
   const imapConnections = new ConnectionLimiter({
@@ -110,12 +114,20 @@ export async function serve(
       secret: relaySecret,
       timeoutMs: cfg.edge.timeoutMs,
     }),
-    imapStore: new ImapClient({
-      fetch: edgeFetch,
-      baseUrl,
-      secret: relaySecret,
-      timeoutMs: cfg.edge.timeoutMs,
-    }),
+    imapStore: localImap
+      ? new LocalImapStore({
+          api: localImap,
+          onWrite: () => {
+            for (const fn of storeChanged) fn();
+          },
+          onError: (err) => log.error("edge.imap-failed", { reason: (err as Error).message }),
+        })
+      : new ImapClient({
+          fetch: edgeFetch,
+          baseUrl,
+          secret: relaySecret,
+          timeoutMs: cfg.edge.timeoutMs,
+        }),
   });
   let monitor: EdgeMonitor | null = null;
   const health = (req: Request) =>
@@ -170,6 +182,7 @@ export async function serve(
     });
     if (edge.migrated.length > 0) log.info("store.migrated", { applied: edge.migrated, path: edge.path });
     const app = edge.app;
+    localImap = edge.imap;
     handler?.routes?.(app);
     edgeFetch = async (req) => {
       const res = await app.fetch(req);

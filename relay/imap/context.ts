@@ -2,7 +2,7 @@
 
 import type { Token } from "../../src/imap/parser.ts";
 import type { MessageView } from "../../src/imap/structure.ts";
-import type { ImapClient } from "../imap-client.ts";
+import type { ImapStore } from "../imap-client.ts";
 import type { BodyCache, SelectCache, ViewCache } from "./cache.ts";
 import type { MailboxSnapshot, SelectedMailbox } from "./selected.ts";
 
@@ -20,7 +20,7 @@ export const bad = (text: string): Result => ({ status: "BAD", text });
 
 export interface SessionContext {
   readonly user: string;
-  readonly store: ImapClient;
+  readonly store: ImapStore;
   readonly cache: BodyCache;
   readonly views: ViewCache<MessageView>;
   readonly snapshots: SelectCache<MailboxSnapshot>;

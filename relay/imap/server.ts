@@ -5,7 +5,7 @@ import { type ListenerConfig, listenerTls } from "../../src/config.ts";
 import type { ConnectionInfo } from "../../src/connection.ts";
 import type { MessageView } from "../../src/imap/structure.ts";
 import type { EdgeClient } from "../edge-client.ts";
-import type { ImapClient } from "../imap-client.ts";
+import type { ImapStore } from "../imap-client.ts";
 import type { ConnectionLimiter } from "../limits/connections.ts";
 import type { ProtocolHandler } from "../listener.ts";
 import type { Logger } from "../log.ts";
@@ -19,7 +19,7 @@ export interface ImapEngineOptions {
   listener: ListenerConfig;
   hostname: string;
   edge: EdgeClient;
-  store: ImapClient;
+  store: ImapStore;
   secureContext: () => SecureContext;
   log: Logger;
   maxMessageBytes: number;

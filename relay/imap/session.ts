@@ -11,7 +11,7 @@ import { CommandParser, type ParserEvent, tokenText } from "../../src/imap/parse
 import { formatSet } from "../../src/imap/sequence.ts";
 import type { MessageView } from "../../src/imap/structure.ts";
 import type { EdgeClient } from "../edge-client.ts";
-import type { ImapClient } from "../imap-client.ts";
+import type { ImapStore } from "../imap-client.ts";
 import type { Logger } from "../log.ts";
 import { append } from "./append.ts";
 import { capabilities, decodePlain } from "./auth.ts";
@@ -34,7 +34,7 @@ export interface SessionOptions {
   startTls: boolean;
   secureContext: () => SecureContext;
   edge: EdgeClient;
-  store: ImapClient;
+  store: ImapStore;
   cache: BodyCache;
   views: ViewCache<MessageView>;
   snapshots: SelectCache<MailboxSnapshot>;
@@ -83,7 +83,7 @@ export class ImapSession implements SessionContext {
     this.#parser = new CommandParser({ maxAppendLiteral: opts.maxAppendBytes });
   }
 
-  get store(): ImapClient {
+  get store(): ImapStore {
     return this.#opts.store;
   }
   get cache(): BodyCache {

@@ -3,7 +3,7 @@
  * highest modseq of each watched mailbox and wakes only the sessions whose mailbox moved. The store
  * is the source of truth, so N relays behind a load balancer all see every change.
  */
-import type { ImapClient } from "../imap-client.ts";
+import type { ImapStore } from "../imap-client.ts";
 import type { Logger } from "../log.ts";
 
 const WRITES = /^\/relay\/v1\/(messages|imap\/(store|expunge|append|copy|create|delete|rename))$/;
@@ -22,7 +22,7 @@ interface Watch {
 const POKE_SPACING_MS = 250;
 
 export class MailboxWatcher {
-  readonly #store: ImapClient;
+  readonly #store: ImapStore;
   readonly #intervalMs: number;
   readonly #log: Logger;
   readonly #watches = new Set<Watch>();
@@ -31,7 +31,7 @@ export class MailboxWatcher {
   #again = false;
   #lastPollAt = 0;
 
-  constructor(store: ImapClient, intervalMs: number, log: Logger) {
+  constructor(store: ImapStore, intervalMs: number, log: Logger) {
     this.#store = store;
     this.#intervalMs = intervalMs;
     this.#log = log;

@@ -1,25 +1,29 @@
 /**
- * The IMAP engine in-process: the edge app on an in-memory SQLite store, the relay's clients calling
- * its fetch(), and raw IMAP over a loopback socket. Covers the extensions the e2e clients do not.
+ * The IMAP engine in-process: the edge app on an in-memory SQLite store, and raw IMAP over a loopback
+ * socket. Covers the extensions the e2e clients do not. Every case runs over both store transports:
+ * HTTP (the relay's ImapClient calling the edge app's fetch(), as a remote relay does) and in-process
+ * (LocalImapStore calling the same operations, as the embedded relay does).
  */
 import { createConnection, createServer, type Server } from "node:net";
 import { constants, createDeflateRaw, inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEdgeApp } from "../../edge/app.ts";
+import { imapStoreApi } from "../../edge/imap-api.ts";
 import { migrateSqlite, openSqlite } from "../../edge/sqlite.ts";
 import { EdgeClient } from "../../relay/edge-client.ts";
 import { createImapEngine } from "../../relay/imap/server.ts";
-import { ImapClient } from "../../relay/imap-client.ts";
+import { ImapClient, type ImapStore } from "../../relay/imap-client.ts";
+import { LocalImapStore } from "../../relay/imap-local.ts";
 import { createLogger } from "../../relay/log.ts";
 import { directConnection } from "../../src/connection.ts";
 import { createStore } from "../../src/store/index.ts";
 
 let server: Server;
 let port = 0;
-let client: ImapClient;
+let client: ImapStore;
 let db: { prepare(sql: string): { run(...args: unknown[]): unknown } };
 
-beforeAll(async () => {
+async function setup(transport: "http" | "in-process") {
   const handle = openSqlite(":memory:");
   await migrateSqlite(handle);
   db = handle.database as never;
@@ -38,7 +42,16 @@ beforeAll(async () => {
     secret: "relay-secret",
     timeoutMs: 5000,
   };
-  client = new ImapClient(opts);
+  client =
+    transport === "http"
+      ? new ImapClient(opts)
+      : new LocalImapStore({
+          api: imapStoreApi({ store, maxMessageBytes: 25 * 1024 * 1024, quotaBytes: 10 * 1024 * 1024 }),
+          onWrite: () => {},
+          onError: (err) => {
+            throw err;
+          },
+        });
   const engine = createImapEngine({
     listener: { name: "imaps", role: "imaps", host: "127.0.0.1", port: 0 } as never,
     hostname: "mx.test",
@@ -69,10 +82,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const a = server.address();
   port = typeof a === "object" && a ? a.port : 0;
-});
-afterAll(() => {
-  server?.close();
-});
+}
 
 /** Opens a session; `cmd` sends one command and resolves with everything up to its tagged reply. */
 async function session() {
@@ -101,7 +111,12 @@ async function session() {
   return { cmd, wait, send: (t: string) => socket.write(t), close: () => socket.destroy() };
 }
 
-describe("IMAP session (in-process)", () => {
+describe.each(["http", "in-process"] as const)("IMAP session (%s store transport)", (transport) => {
+  beforeAll(() => setup(transport));
+  afterAll(() => {
+    server?.close();
+  });
+
   it("runs LOGIN, APPEND, ESEARCH, LIST-STATUS, CONDSTORE and UID EXPUNGE", async () => {
     const s = await session();
     expect(await s.cmd("CAPABILITY")).toMatch(/AUTH=PLAIN/);
