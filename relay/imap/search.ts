@@ -54,7 +54,11 @@ export async function search(s: SessionContext, cmd: Command): Promise<Result> {
     return storeFailure(err, "SEARCH");
   }
   const byUid = new Map(rows.map((r) => [r.uid, r]));
-  const ctx = { maxSeq: sel.exists, maxUid: sel.uids[sel.uids.length - 1] as number };
+  const ctx = {
+    maxSeq: sel.exists,
+    maxUid: sel.uids[sel.uids.length - 1] as number,
+    saved: new Set(sel.saved),
+  };
   const wantRaw = needsRaw(key);
   const hits: Array<{ seq: number; uid: number; modseq: number }> = [];
   const present = sel.uids.map((uid, i) => ({ uid, seq: i + 1 })).filter((t) => byUid.has(t.uid));

@@ -23,6 +23,8 @@ export type SearchKey =
   | { k: "size"; op: "larger" | "smaller"; n: number }
   | { k: "seq"; set: string }
   | { k: "uid"; set: string }
+  /** SEARCHRES "$" (RFC 5182 §2.1): the UIDs the last SEARCH ... RETURN (SAVE) kept, as seqs or UIDs alike. */
+  | { k: "saved" }
   | { k: "modseq"; n: number }
   | { k: "not"; key: SearchKey }
   | { k: "or"; a: SearchKey; b: SearchKey }
@@ -41,6 +43,8 @@ export interface SearchContext {
   /** Highest sequence number and UID, for `*`. */
   maxSeq: number;
   maxUid: number;
+  /** The saved search result ("$"), by UID. */
+  saved?: ReadonlySet<number>;
 }
 
 export class SearchSyntaxError extends Error {}
@@ -120,8 +124,10 @@ export function parseSearch(tokens: Token[]): SearchKey {
       if (!Number.isSafeInteger(n) || n < 0) throw new SearchSyntaxError("Bad number");
       return { k: "size", op: word === "LARGER" ? "larger" : "smaller", n };
     }
+    if (word === "$") return { k: "saved" };
     if (word === "UID") {
       const set = str();
+      if (set === "$") return { k: "saved" };
       if (!parseSequenceSet(set, 1)) throw new SearchSyntaxError("Bad UID set");
       return { k: "uid", set };
     }
@@ -297,6 +303,8 @@ export async function matches(
       return inRanges(parseSequenceSet(key.set, ctx.maxSeq) as SeqRange[], m.seq);
     case "uid":
       return inRanges(parseSequenceSet(key.set, ctx.maxUid) as SeqRange[], m.uid);
+    case "saved":
+      return ctx.saved?.has(m.uid) ?? false;
     case "modseq":
       return m.modseq >= key.n;
     case "date": {

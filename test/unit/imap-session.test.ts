@@ -341,6 +341,10 @@ describe.each(["http", "in-process"] as const)("IMAP session (%s store transport
     const saved = await s.cmd('SEARCH RETURN (SAVE) SUBJECT "m2"');
     expect(saved).not.toMatch(/ESEARCH/);
     expect(await s.cmd("FETCH $ (UID)")).toMatch(/^\* \d+ FETCH \(UID 3\)\r\nt\d+ OK/m);
+    // "$" inside SEARCH criteria (RFC 5182 §2.1), as a sequence set and as a UID set.
+    expect(await s.cmd("UID SEARCH $")).toMatch(/^\* ESEARCH \(TAG "t\d+"\) UID ALL 3\r\n/m);
+    expect(await s.cmd("UID SEARCH UID $ SUBJECT m2")).toMatch(/^\* ESEARCH \(TAG "t\d+"\) UID ALL 3\r\n/m);
+    expect(await s.cmd("UID SEARCH NOT $ UID 3")).toMatch(/^\* ESEARCH \(TAG "t\d+"\) UID\r\n/m);
     expect(await s.cmd("CREATE Ärger")).toMatch(/OK/);
     expect(await s.cmd('LIST "" "Är*"')).toMatch(/"\/" \{6\}\r\nÄrger\r\n/);
     s.close();
