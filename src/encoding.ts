@@ -19,7 +19,7 @@ export function toBase64(bytes: Uint8Array): string {
 
 /** Standard base64 (padding optional) to bytes; throws on anything else. */
 export function fromBase64(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  return latin1Bytes(atob(text));
 }
 
 /** base64url without padding. */

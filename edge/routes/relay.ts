@@ -118,7 +118,8 @@ export function relayRoutes(ctx: EdgeContext): Hono {
       };
       return c.json(refuse("message too large", reply), 413);
     }
-    const scope = { env: c.env, ctx: executionContext(c) };
+    // Only an email() handler sees the scope (and asking Hono for a missing ExecutionContext throws).
+    const scope = ctx.handler ? { env: c.env, ctx: executionContext(c) } : undefined;
     const outcome = await runPipeline({ transaction, idempotencyKey: key, raw: body.bytes, scope }, ctx);
     if (outcome.kind === "refused") return c.json(refuse("refused", outcome.reply), 422);
     const response: IngestResponse = {
