@@ -2,12 +2,12 @@
  * Runs the embedded edge on a worker thread (edge/edge-thread.ts) and gives the relay a `fetch` to it.
  *
  * Request bodies are streamed to the thread chunk by chunk (each chunk copied once, then transferred),
- * with at most WINDOW bytes not yet read by the app in flight, and the thread's answer comes back whole (the relay API answers are small JSON). If the thread dies,
+ * with at most BODY_WINDOW bytes the app has not acknowledged reading in flight, and the thread's answer comes back whole (the relay API answers are small JSON). If the thread dies,
  * every open exchange fails (the relay turns that into 451) and the next request starts a new thread.
  */
 import { Worker } from "node:worker_threads";
 import type { EdgeFetch } from "../relay/edge-client.ts";
-import type { EdgeWorkerData, FromWorker, ToWorker } from "./edge-thread-protocol.ts";
+import { BODY_WINDOW, type EdgeWorkerData, type FromWorker, type ToWorker } from "./edge-thread-protocol.ts";
 
 export interface EdgeThread {
   fetch: EdgeFetch;
@@ -23,9 +23,6 @@ interface Open {
   inFlight: number;
   wake: (() => void) | null;
 }
-
-/** Body bytes in flight per request before the sender waits for the app to read (flow control). */
-const WINDOW = 1024 * 1024;
 
 const ENTRY = new URL("./edge-thread.ts", import.meta.url);
 
@@ -106,7 +103,7 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
         const chunk = value.slice();
         entry.inFlight += chunk.length; // before the transfer, which empties `chunk`
         send({ type: "body", id, chunk }, [chunk.buffer as ArrayBuffer]);
-        while (entry.inFlight > WINDOW && open.get(id)?.reader === reader) {
+        while (entry.inFlight > BODY_WINDOW && open.get(id)?.reader === reader) {
           await new Promise<void>((r) => {
             entry.wake = r;
           });

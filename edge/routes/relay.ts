@@ -68,7 +68,7 @@ async function quotaReply(ctx: EdgeContext, userIds: number[]): Promise<SmtpRepl
   if (userIds.length === 0) return null;
   for (const id of userIds) {
     // Most users have no quota: don't sum their mailboxes on every RCPT to find that out.
-    const limit = (await ctx.store.mail.quotaOf(id)) ?? ctx.quotaBytes ?? null;
+    const limit = (await ctx.store.directory.quotaOf(id)) ?? ctx.quotaBytes ?? null;
     if (limit === null) return null;
     const u = await ctx.store.mail.usage(id);
     if (u.usedBytes < limit) return null;

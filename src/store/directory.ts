@@ -79,6 +79,11 @@ function recipientQueries(db: Db) {
         and(eq(addresses.domainId, p("domainId")), inArray(addresses.localPart, [p("c0"), p("c1"), p("c2")])),
       )
       .prepare(),
+    quota: db
+      .select({ q: users.quotaBytes })
+      .from(users)
+      .where(eq(users.id, p("userId")))
+      .prepare(),
     mailboxOfUser: db
       .select({ id: mailboxes.id })
       .from(mailboxes)
@@ -367,6 +372,11 @@ export class Directory {
         .catch(() => {});
     }
     return { id: user.id, login: user.login };
+  }
+
+  /** A user's own quota (users.quota_bytes; null: the configured default), asked at every RCPT. */
+  async quotaOf(userId: number): Promise<number | null> {
+    return (await this.#q.quota.get({ userId }))?.q ?? null;
   }
 
   /** The RCPT-time decision for one envelope recipient. */
