@@ -28,8 +28,11 @@ export type ToWorker =
       method: string;
       headers: [string, string][];
       hasBody: boolean;
+      /** The body's first chunk, and whether it is all of it (see edge-thread-host.ts: sendBody). */
+      chunk?: Uint8Array;
+      end?: boolean;
     }
-  | { type: "body"; id: number; chunk: Uint8Array }
+  | { type: "body"; id: number; chunk: Uint8Array; end?: boolean }
   | { type: "end"; id: number }
   /** The relay side failed or gave up (client gone, timeout): the request body errors. */
   | { type: "abort"; id: number; reason: string }

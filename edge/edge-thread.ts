@@ -107,7 +107,9 @@ port.on("message", (m: ToWorker) => {
       let body: ReadableStream<Uint8Array> | null = null;
       if (m.hasBody) {
         const incoming = new IncomingBody(m.id);
-        bodies.set(m.id, incoming);
+        if (m.chunk) incoming.push(m.chunk);
+        if (m.end) incoming.end();
+        else bodies.set(m.id, incoming);
         body = incoming.stream;
       }
       const request = new Request(m.url, {
@@ -121,6 +123,10 @@ port.on("message", (m: ToWorker) => {
     }
     case "body":
       bodies.get(m.id)?.push(m.chunk);
+      if (m.end) {
+        bodies.get(m.id)?.end();
+        bodies.delete(m.id);
+      }
       return;
     case "end":
       bodies.get(m.id)?.end();
