@@ -2,12 +2,12 @@
  * Runs the embedded edge on a worker thread (edge/edge-thread.ts) and gives the relay a `fetch` to it.
  *
  * Request bodies are streamed to the thread chunk by chunk (each chunk copied once, then transferred),
- * with at most WINDOW bytes not yet read by the app in flight, and the thread's answer comes back whole (the relay API answers are small JSON). If the thread dies,
+ * with at most BODY_WINDOW bytes the app has not acknowledged reading in flight, and the thread's answer comes back whole (the relay API answers are small JSON). If the thread dies,
  * every open exchange fails (the relay turns that into 451) and the next request starts a new thread.
  */
 import { Worker } from "node:worker_threads";
 import type { EdgeFetch } from "../relay/edge-client.ts";
-import type { EdgeWorkerData, FromWorker, ToWorker } from "./edge-thread-protocol.ts";
+import { BODY_WINDOW, type EdgeWorkerData, type FromWorker, type ToWorker } from "./edge-thread-protocol.ts";
 
 export interface EdgeThread {
   fetch: EdgeFetch;
@@ -22,10 +22,11 @@ interface Open {
   /** Body bytes sent but not yet read by the app, and who waits for that to shrink. */
   inFlight: number;
   wake: (() => void) | null;
+  /** The request message has gone to the thread (a request with a body goes with its first chunk). */
+  headSent: boolean;
 }
 
-/** Body bytes in flight per request before the sender waits for the app to read (flow control). */
-const WINDOW = 1024 * 1024;
+type RequestHead = Extract<ToWorker, { type: "request" }>;
 
 const ENTRY = new URL("./edge-thread.ts", import.meta.url);
 
@@ -91,29 +92,55 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
   // Fail start-up loudly: the caller decides whether to fall back to running the edge in-process.
   await current;
 
-  async function sendBody(worker: Worker, id: number, body: ReadableStream<Uint8Array>): Promise<void> {
+  /**
+   * Streams a request body to the thread. The request message goes with the first chunk, and each chunk
+   * is held until the next read tells whether the body goes on, so it can carry `end`: a message that
+   * is complete when it is read (an SMTP DATA of one or two socket reads) crosses as one postMessage
+   * instead of request + body + end. The thread cannot answer a request before its body ended anyway.
+   */
+  async function sendBody(
+    worker: Worker,
+    head: RequestHead,
+    body: ReadableStream<Uint8Array>,
+  ): Promise<void> {
+    const { id } = head;
     const reader = body.getReader();
     const entry = open.get(id);
     if (!entry) return void reader.cancel().catch(() => {});
     entry.reader = reader;
     const send = (m: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(m, transfer);
+    let held: Uint8Array | null = null;
+    const post = (end: boolean) => {
+      const chunk = held;
+      held = null;
+      if (chunk) entry.inFlight += chunk.length; // before the transfer, which empties `chunk`
+      const transfer = chunk ? [chunk.buffer as ArrayBuffer] : [];
+      if (!entry.headSent) {
+        entry.headSent = true;
+        send(chunk ? { ...head, chunk, end } : { ...head, end }, transfer);
+      } else if (chunk) send({ type: "body", id, chunk, end }, transfer);
+      else if (end) send({ type: "end", id });
+    };
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (open.get(id)?.reader !== reader) return; // answered or cancelled meanwhile
-        if (done) return send({ type: "end", id });
-        // A chunk may be a view into a larger (pooled) buffer: copy it, then move the copy.
-        const chunk = value.slice();
-        entry.inFlight += chunk.length; // before the transfer, which empties `chunk`
-        send({ type: "body", id, chunk }, [chunk.buffer as ArrayBuffer]);
-        while (entry.inFlight > WINDOW && open.get(id)?.reader === reader) {
+        if (done) return post(true);
+        if (value.length === 0) continue;
+        if (held) post(false);
+        // A chunk may be a view into a larger (pooled) buffer: copy it; the copy is moved when sent.
+        held = value.slice();
+        while (entry.inFlight > BODY_WINDOW && open.get(id)?.reader === reader) {
           await new Promise<void>((r) => {
             entry.wake = r;
           });
         }
       }
     } catch (err) {
-      if (open.has(id)) send({ type: "abort", id, reason: (err as Error).message || "request body failed" });
+      if (!open.has(id)) return;
+      held = null;
+      if (!entry.headSent) post(false); // the thread must know the request to answer its failure
+      send({ type: "abort", id, reason: (err as Error).message || "request body failed" });
     }
   }
 
@@ -121,8 +148,8 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
     const worker = await current;
     const id = nextId++;
     return new Promise<Response>((resolve, reject) => {
-      open.set(id, { resolve, reject, reader: null, inFlight: 0, wake: null });
-      const message: ToWorker = {
+      open.set(id, { resolve, reject, reader: null, inFlight: 0, wake: null, headSent: false });
+      const head: RequestHead = {
         type: "request",
         id,
         url: request.url,
@@ -130,7 +157,6 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
         headers: [...request.headers],
         hasBody: request.body !== null,
       };
-      worker.postMessage(message);
       request.signal.addEventListener(
         "abort",
         () => {
@@ -139,12 +165,18 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
           open.delete(id);
           void entry.reader?.cancel().catch(() => {});
           entry.wake?.();
-          worker.postMessage({ type: "abort", id, reason: "request aborted" } satisfies ToWorker);
+          // A request still held here never reached the thread: nothing to abort there.
+          if (entry.headSent)
+            worker.postMessage({ type: "abort", id, reason: "request aborted" } satisfies ToWorker);
           entry.reject(new Error("request aborted"));
         },
         { once: true },
       );
-      if (request.body) void sendBody(worker, id, request.body);
+      if (request.body) void sendBody(worker, head, request.body);
+      else {
+        open.get(id)!.headSent = true;
+        worker.postMessage(head);
+      }
     });
   };
 

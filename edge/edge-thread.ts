@@ -5,7 +5,7 @@
  * readers never blocked) with the same options the main thread would use.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import type { EdgeWorkerData, FromWorker, ToWorker } from "./edge-thread-protocol.ts";
+import { ACK_STEP, type EdgeWorkerData, type FromWorker, type ToWorker } from "./edge-thread-protocol.ts";
 import { embeddedEdgeOptions, openEmbeddedEdge } from "./embedded.ts";
 
 const port = parentPort;
@@ -22,8 +22,8 @@ try {
 }
 
 /**
- * A request body arriving from the main thread: chunks wait here until the app reads them, and each
- * read is acknowledged, so the main thread never has more than its window in flight.
+ * A request body arriving from the main thread: chunks wait here until the app reads them, and reads are
+ * acknowledged (every ACK_STEP bytes), so the main thread never has more than its window in flight.
  */
 class IncomingBody {
   readonly stream: ReadableStream<Uint8Array>;
@@ -31,6 +31,8 @@ class IncomingBody {
   #ended = false;
   #failed: Error | null = null;
   #wake: (() => void) | null = null;
+  /** Bytes the app has read and the main thread has not yet been told about. */
+  #unacked = 0;
 
   constructor(id: number) {
     this.stream = new ReadableStream<Uint8Array>(
@@ -45,7 +47,11 @@ class IncomingBody {
           const chunk = this.#queue.shift();
           if (chunk) {
             controller.enqueue(chunk);
-            post({ type: "ack", id, bytes: chunk.length });
+            this.#unacked += chunk.length;
+            if (this.#unacked >= ACK_STEP) {
+              post({ type: "ack", id, bytes: this.#unacked });
+              this.#unacked = 0;
+            }
           } else controller.close();
         },
         cancel: () => {
@@ -101,7 +107,9 @@ port.on("message", (m: ToWorker) => {
       let body: ReadableStream<Uint8Array> | null = null;
       if (m.hasBody) {
         const incoming = new IncomingBody(m.id);
-        bodies.set(m.id, incoming);
+        if (m.chunk) incoming.push(m.chunk);
+        if (m.end) incoming.end();
+        else bodies.set(m.id, incoming);
         body = incoming.stream;
       }
       const request = new Request(m.url, {
@@ -115,6 +123,10 @@ port.on("message", (m: ToWorker) => {
     }
     case "body":
       bodies.get(m.id)?.push(m.chunk);
+      if (m.end) {
+        bodies.get(m.id)?.end();
+        bodies.delete(m.id);
+      }
       return;
     case "end":
       bodies.get(m.id)?.end();

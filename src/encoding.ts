@@ -1,7 +1,10 @@
 /** Each byte as one char code 0-255, so any bytes survive a round trip through a string. */
 export function latin1String(bytes: Uint8Array): string {
+  // apply() takes the typed array as it is; spreading it first (…bytes) was ten times slower.
   let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x1000) {
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x1000) as unknown as number[]);
+  }
   return s;
 }
 
@@ -19,7 +22,7 @@ export function toBase64(bytes: Uint8Array): string {
 
 /** Standard base64 (padding optional) to bytes; throws on anything else. */
 export function fromBase64(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  return latin1Bytes(atob(text));
 }
 
 /** base64url without padding. */

@@ -68,7 +68,7 @@ async function quotaReply(ctx: EdgeContext, userIds: number[]): Promise<SmtpRepl
   if (userIds.length === 0) return null;
   for (const id of userIds) {
     // Most users have no quota: don't sum their mailboxes on every RCPT to find that out.
-    const limit = (await ctx.store.mail.quotaOf(id)) ?? ctx.quotaBytes ?? null;
+    const limit = (await ctx.store.directory.quotaOf(id)) ?? ctx.quotaBytes ?? null;
     if (limit === null) return null;
     const u = await ctx.store.mail.usage(id);
     if (u.usedBytes < limit) return null;
@@ -118,7 +118,8 @@ export function relayRoutes(ctx: EdgeContext): Hono {
       };
       return c.json(refuse("message too large", reply), 413);
     }
-    const scope = { env: c.env, ctx: executionContext(c) };
+    // Only an email() handler sees the scope (and asking Hono for a missing ExecutionContext throws).
+    const scope = ctx.handler ? { env: c.env, ctx: executionContext(c) } : undefined;
     const outcome = await runPipeline({ transaction, idempotencyKey: key, raw: body.bytes, scope }, ctx);
     if (outcome.kind === "refused") return c.json(refuse("refused", outcome.reply), 422);
     const response: IngestResponse = {

@@ -2,6 +2,7 @@
  * One SMTP listener's protocol engine: nodemailer's smtp-server runs the state machine; every decision
  * (recipients, AUTH, storing) is the edge's. 250 after DATA is only sent once the edge says "stored".
  */
+
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import type { SecureContext } from "node:tls";
@@ -22,6 +23,7 @@ import { WindowCounter } from "../limits/window-counter.ts";
 import type { Logger } from "../log.ts";
 import { type RelayMetrics, relayMetrics } from "../metrics.ts";
 import { receiveData } from "./data.ts";
+import { batchReplies } from "./reply-batch.ts";
 import { sessionConnection, sessionInfo } from "./transaction.ts";
 
 export interface SmtpEngineOptions {
@@ -360,6 +362,7 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
         countErrors(connection, state, limits.maxErrors, () =>
           log.info("smtp.errors.limit", { session: id, client: info.client.address, errors: state.errors }),
         );
+        batchReplies(connection);
       }
       log.info("smtp.connect", {
         session: id,

@@ -29,10 +29,24 @@ export type DnsResolver = (name: string, rrtype: RecordType) => Promise<DnsAnswe
  */
 export type DnsErrorCode = "ENOTFOUND" | "ENODATA" | "ESERVFAIL" | "ETIMEOUT" | "ECONNREFUSED" | "EBADRESP";
 
+/** V8's stack depth for new errors (Node, Deno, Workers); absent elsewhere. */
+const errorLimits = Error as { stackTraceLimit?: number };
+
+/**
+ * A DNS answer that is not a record (NXDOMAIN, no data) or a failure. These are ordinary answers, made
+ * for every message (DMARC's tree walk asks for names that do not exist), so they carry no stack trace:
+ * capturing one through the authentication's async call chain cost more than the look-up itself.
+ */
 export class DnsError extends Error {
   readonly code: DnsErrorCode;
   constructor(code: DnsErrorCode, name: string, rrtype: string) {
-    super(`${rrtype} ${name}: ${code}`);
+    const limit = errorLimits.stackTraceLimit;
+    errorLimits.stackTraceLimit = 0;
+    try {
+      super(`${rrtype} ${name}: ${code}`);
+    } finally {
+      errorLimits.stackTraceLimit = limit;
+    }
     this.name = "DnsError";
     this.code = code;
   }

@@ -73,6 +73,32 @@ const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? 
 const field = (o: Loose, k: string): unknown => (o ? (o as Record<string, unknown>)[k] : undefined);
 const status = (o: Loose): Loose => field(o, "status") as Loose;
 
+/** Where the header section ends: just past the blank line, or the whole length when there is none. */
+function headerSectionEnd(raw: Uint8Array): number {
+  for (let i = raw.indexOf(0x0a); i >= 0 && i + 1 < raw.length; i = raw.indexOf(0x0a, i + 1)) {
+    if (raw[i + 1] === 0x0a) return i + 2;
+    if (raw[i + 1] === 0x0d && raw[i + 2] === 0x0a) return i + 3;
+  }
+  return raw.length;
+}
+
+/** A header field whose check reads the body: DKIM-Signature (bh=) and the ARC set (ARC-Message-Signature). */
+const BODY_SIGNATURE = /(?:^|\n)(?:dkim-signature|arc-[a-z-]*)[ \t]*:/i;
+
+/**
+ * What mailauth is given. Only DKIM and ARC signatures read the body (their body hashes); SPF, DMARC and
+ * the absence of signatures are decided on the envelope and the header section. So a message without
+ * any such field is checked on its header section alone, with the same results: mailauth otherwise
+ * runs the whole body through its line parser byte by byte for nothing (~8% of ingest CPU on a 10 KiB
+ * message). A message with a signature, or without a header/body separator, is given as it is.
+ */
+export function mailauthInput(raw: Uint8Array): Uint8Array {
+  const end = headerSectionEnd(raw);
+  if (end >= raw.length) return raw;
+  const header = new TextDecoder("latin1").decode(raw.subarray(0, end));
+  return BODY_SIGNATURE.test(header) ? raw : raw.subarray(0, end);
+}
+
 export async function authenticateMessage(input: AuthInput): Promise<AuthOutcome> {
   let tempError = false;
   const resolver: DnsResolver = async (name, rrtype) => {
@@ -84,7 +110,7 @@ export async function authenticateMessage(input: AuthInput): Promise<AuthOutcome
     }
   };
   // mailauth reads any Uint8Array; its types only name Buffer, which src/ may not import.
-  const r = (await authenticate(input.raw as unknown as MessageInput, {
+  const r = (await authenticate(mailauthInput(input.raw) as unknown as MessageInput, {
     ip: input.clientIp,
     helo: input.helo,
     sender: input.mailFrom,

@@ -56,10 +56,48 @@ export function normaliseDomain(name: string): string {
   return d;
 }
 
+const p = sql.placeholder;
+
+/** The look-ups made for every recipient (RCPT, then again at ingest), prepared once (see compiled.ts). */
+function recipientQueries(db: Db) {
+  return {
+    domain: db
+      .select({ id: domains.id, plusAddressing: domains.plusAddressing })
+      .from(domains)
+      .where(eq(domains.name, p("name")))
+      .prepare(),
+    // Up to three candidates (the local part, its base without +tag, "*"); unused slots repeat one.
+    addresses: db
+      .select({
+        localPart: addresses.localPart,
+        kind: addresses.kind,
+        userId: addresses.userId,
+        target: addresses.target,
+      })
+      .from(addresses)
+      .where(
+        and(eq(addresses.domainId, p("domainId")), inArray(addresses.localPart, [p("c0"), p("c1"), p("c2")])),
+      )
+      .prepare(),
+    quota: db
+      .select({ q: users.quotaBytes })
+      .from(users)
+      .where(eq(users.id, p("userId")))
+      .prepare(),
+    mailboxOfUser: db
+      .select({ id: mailboxes.id })
+      .from(mailboxes)
+      .where(and(eq(mailboxes.userId, p("userId")), eq(mailboxes.name, p("name"))))
+      .prepare(),
+  };
+}
+
 export class Directory {
   readonly #db: Db;
+  readonly #q: ReturnType<typeof recipientQueries>;
   constructor(db: Db) {
     this.#db = db;
+    this.#q = recipientQueries(db);
   }
 
   async addDomain(name: string): Promise<{ id: number; name: string }> {
@@ -336,6 +374,11 @@ export class Directory {
     return { id: user.id, login: user.login };
   }
 
+  /** A user's own quota (users.quota_bytes; null: the configured default), asked at every RCPT. */
+  async quotaOf(userId: number): Promise<number | null> {
+    return (await this.#q.quota.get({ userId }))?.q ?? null;
+  }
+
   /** The RCPT-time decision for one envelope recipient. */
   async resolveRecipient(address: string): Promise<RecipientResolution> {
     return this.#resolve(address, 0);
@@ -344,7 +387,7 @@ export class Directory {
   async #resolve(address: string, depth: number): Promise<RecipientResolution> {
     const parsed = parseAddress(address);
     if (!parsed) return { status: "invalid", address };
-    const domain = await this.#db.select().from(domains).where(eq(domains.name, parsed.domain)).get();
+    const domain = await this.#q.domain.get({ name: parsed.domain });
     if (!domain) return { status: "not-local", address };
     const canonical = formatAddress(parsed);
 
@@ -354,10 +397,12 @@ export class Directory {
       if (tag !== null) candidates.push(base);
     }
     candidates.push("*");
-    const rows = await this.#db
-      .select()
-      .from(addresses)
-      .where(and(eq(addresses.domainId, domain.id), inArray(addresses.localPart, candidates)));
+    const rows = await this.#q.addresses.all({
+      domainId: domain.id,
+      c0: candidates[0],
+      c1: candidates[1],
+      c2: candidates[2] ?? candidates[1],
+    });
     const row = candidates.map((c) => rows.find((r) => r.localPart === c)).find((r) => r !== undefined);
     if (!row) return { status: "unknown-user", address: canonical };
 
@@ -408,6 +453,10 @@ export class Directory {
   /** Each user's mailbox of this name (e.g. "Junk" for quarantined mail); users without one are skipped. */
   async mailboxesNamed(userIds: number[], name: string): Promise<number[]> {
     if (userIds.length === 0) return [];
+    if (userIds.length === 1) {
+      const row = await this.#q.mailboxOfUser.get({ userId: userIds[0], name });
+      return row ? [row.id] : [];
+    }
     const rows = await this.#db
       .select({ id: mailboxes.id })
       .from(mailboxes)

@@ -19,7 +19,7 @@ export function createStore(driver: SqlDriver): Store {
   return {
     db,
     directory: new Directory(db),
-    messages: new MessageStore(db, driver.maxBatchBytes),
+    messages: new MessageStore(db, driver),
     mail: new MailStore(db),
     webhooks: new WebhookStore(db),
   };

@@ -3,7 +3,8 @@
  */
 import { asc, desc, eq, sql } from "drizzle-orm";
 import { sha256, toHex } from "../sha256.ts";
-import type { Db } from "./db.ts";
+import { Compiled } from "./compiled.ts";
+import type { Db, SqlDriver, SqlStatement } from "./db.ts";
 import {
   BLOB_CHUNK_BYTES,
   blobChunks,
@@ -81,21 +82,80 @@ export function splitChunks(raw: Uint8Array, size: number = BLOB_CHUNK_BYTES): U
   return out;
 }
 
+const p = sql.placeholder;
+
+/** The statements every ingest runs, built once per store (see compiled.ts). */
+function ingestStatements(db: Db) {
+  return {
+    findByKey: db
+      .select({ id: ingests.id })
+      .from(ingests)
+      .where(eq(ingests.idempotencyKey, p("key")))
+      .prepare(),
+    blob: new Compiled<"id" | "size" | "sha256" | "chunkCount" | "structure">(
+      db.insert(blobs).values({
+        id: p("id"),
+        size: p("size"),
+        sha256: p("sha256"),
+        chunkCount: p("chunkCount"),
+        structure: p("structure"),
+      }),
+    ),
+    chunk: new Compiled<"blobId" | "seq" | "data">(
+      db.insert(blobChunks).values({ blobId: p("blobId"), seq: p("seq"), data: p("data") }),
+    ),
+    ingest: new Compiled<
+      "id" | "idempotencyKey" | "receivedAt" | "envelope" | "connection" | "summary" | "auth"
+    >(
+      db.insert(ingests).values({
+        id: p("id"),
+        idempotencyKey: p("idempotencyKey"),
+        blobId: p("id"),
+        receivedAt: p("receivedAt"),
+        envelope: p("envelope"),
+        connection: p("connection"),
+        summary: p("summary"),
+        auth: p("auth"),
+      }),
+    ),
+    // UIDs and modseqs are taken inside the batch: bump the mailbox, then read it back in the insert.
+    bumpMailbox: new Compiled<"mailboxId">(
+      db
+        .update(mailboxes)
+        .set({ uidNext: sql`${mailboxes.uidNext} + 1`, highestModseq: sql`${mailboxes.highestModseq} + 1` })
+        .where(eq(mailboxes.id, p("mailboxId"))),
+    ),
+    message: new Compiled<"mailboxId" | "flags" | "internalDate" | "size" | "id">(
+      db.insert(messages).values({
+        mailboxId: p("mailboxId"),
+        uid: sql`(select ${mailboxes.uidNext} - 1 from ${mailboxes} where ${mailboxes.id} = ${p("mailboxId")})`,
+        modseq: sql`(select ${mailboxes.highestModseq} from ${mailboxes} where ${mailboxes.id} = ${p("mailboxId")})`,
+        flags: p("flags"),
+        internalDate: p("internalDate"),
+        size: p("size"),
+        ingestId: p("id"),
+        blobId: p("id"),
+      }),
+    ),
+  };
+}
+
 export class MessageStore {
   readonly #db: Db;
+  readonly #driver: SqlDriver;
   readonly #maxBatchBytes: number;
-  /** `maxBatchBytes`: the driver's limit on blob bytes per call (see SqlDriver). */
-  constructor(db: Db, maxBatchBytes = Number.POSITIVE_INFINITY) {
+  readonly #q: ReturnType<typeof ingestStatements>;
+  /** Ingest batches go to the driver directly, with statements built once (see compiled.ts). */
+  constructor(db: Db, driver: SqlDriver) {
     this.#db = db;
-    this.#maxBatchBytes = maxBatchBytes;
+    this.#driver = driver;
+    // The driver's limit on blob bytes per call (see SqlDriver); absent: no limit.
+    this.#maxBatchBytes = driver.maxBatchBytes ?? Number.POSITIVE_INFINITY;
+    this.#q = ingestStatements(db);
   }
 
   async findByKey(idempotencyKey: string): Promise<string | null> {
-    const row = await this.#db
-      .select({ id: ingests.id })
-      .from(ingests)
-      .where(eq(ingests.idempotencyKey, idempotencyKey))
-      .get();
+    const row = await this.#q.findByKey.get({ key: idempotencyKey });
     return row?.id ?? null;
   }
 
@@ -107,21 +167,21 @@ export class MessageStore {
     // No look-up first: the pipeline has just done it, and the unique index on the key decides anyway
     // (a batch that loses to an earlier one with the same key is rolled back; see the catch below).
     const id = input.id;
+    const q = this.#q;
     const chunks = splitChunks(input.raw);
-    const db = this.#db;
-    const blob = db.insert(blobs).values({
+    const size = input.raw.length;
+    const blob = q.blob.bind({
       id,
-      size: input.raw.length,
+      size,
       sha256: await sha256Hex(input.raw),
       chunkCount: chunks.length,
       structure: input.structure ?? null,
     });
-    const chunkRows = chunks.map((data, seq) => db.insert(blobChunks).values({ blobId: id, seq, data }));
-    const records = [
-      db.insert(ingests).values({
+    const chunkRows = chunks.map((data, seq) => q.chunk.bind({ blobId: id, seq, data }));
+    const records: SqlStatement[] = [
+      q.ingest.bind({
         id,
         idempotencyKey: input.idempotencyKey,
-        blobId: id,
         receivedAt: input.receivedAt,
         envelope: input.envelope,
         connection: input.connection,
@@ -129,51 +189,37 @@ export class MessageStore {
         auth: input.auth,
       }),
       ...[...new Set(input.mailboxIds)].flatMap((mailboxId) => [
-        db
-          .update(mailboxes)
-          .set({ uidNext: sql`${mailboxes.uidNext} + 1`, highestModseq: sql`${mailboxes.highestModseq} + 1` })
-          .where(eq(mailboxes.id, mailboxId)),
-        db.insert(messages).values({
-          mailboxId,
-          uid: sql`(select ${mailboxes.uidNext} - 1 from ${mailboxes} where ${mailboxes.id} = ${mailboxId})`,
-          modseq: sql`(select ${mailboxes.highestModseq} from ${mailboxes} where ${mailboxes.id} = ${mailboxId})`,
-          flags: [],
-          internalDate: input.receivedAt,
-          size: input.raw.length,
-          ingestId: id,
-          blobId: id,
-        }),
+        q.bumpMailbox.bind({ mailboxId }),
+        q.message.bind({ mailboxId, flags: [], internalDate: input.receivedAt, size, id }),
       ]),
-      ...(input.webhookEndpointIds?.length
-        ? [
-            db
-              .insert(webhookDeliveries)
-              .values(webhookDeliveryRows(id, input.webhookEndpointIds, input.receivedAt)),
-          ]
-        : []),
     ];
-    type Batch = Parameters<Db["batch"]>[0];
+    if (input.webhookEndpointIds?.length) {
+      const rows = webhookDeliveryRows(id, input.webhookEndpointIds, input.receivedAt);
+      const { sql: text, params } = this.#db.insert(webhookDeliveries).values(rows).toSQL();
+      records.push({ sql: text, params, method: "run" });
+    }
+    const driver = this.#driver;
     // Small enough for one call: everything in one atomic batch.
     // Too big for the driver (D1): the blob and its chunks go first, in calls of at most
     // maxBatchBytes; then the transaction record and the mailbox rows in one atomic batch. Until that
     // last batch commits, the blob is referenced by nothing (invisible); if it fails, the blob is deleted.
-    const split = input.raw.length > this.#maxBatchBytes;
+    const split = size > this.#maxBatchBytes;
     let preWritten = false;
     try {
       if (!split) {
-        await db.batch([blob, ...chunkRows, ...records] as unknown as Batch);
+        await driver.batch([blob, ...chunkRows, ...records]);
       } else {
         const perCall = Math.max(1, Math.floor(this.#maxBatchBytes / BLOB_CHUNK_BYTES));
-        await db.batch([blob, ...chunkRows.slice(0, perCall)] as unknown as Batch);
+        await driver.batch([blob, ...chunkRows.slice(0, perCall)]);
         preWritten = true;
         for (let i = perCall; i < chunkRows.length; i += perCall) {
-          await db.batch(chunkRows.slice(i, i + perCall) as unknown as Batch);
+          await driver.batch(chunkRows.slice(i, i + perCall));
         }
-        await db.batch(records as unknown as Batch);
+        await driver.batch(records);
       }
     } catch (err) {
       if (preWritten)
-        await db
+        await this.#db
           .delete(blobs)
           .where(eq(blobs.id, id))
           .catch(() => {});

@@ -84,8 +84,11 @@ function toEndpoint(row: typeof webhookEndpoints.$inferSelect): Endpoint {
 
 export class WebhookStore {
   readonly #db: Db;
+  /** Read for every message (endpointsFor): prepared once. */
+  readonly #all;
   constructor(db: Db) {
     this.#db = db;
+    this.#all = db.select().from(webhookEndpoints).orderBy(asc(webhookEndpoints.name)).prepare();
   }
 
   /** Adds an endpoint, or updates the one with that name (config files are applied at every start). */
@@ -116,9 +119,7 @@ export class WebhookStore {
   }
 
   async listEndpoints(): Promise<Endpoint[]> {
-    return (await this.#db.select().from(webhookEndpoints).orderBy(asc(webhookEndpoints.name))).map(
-      toEndpoint,
-    );
+    return (await this.#all.all()).map(toEndpoint);
   }
 
   async setEnabled(id: number, enabled: boolean): Promise<void> {

@@ -1,8 +1,9 @@
 /** The authenticate stage against a corpus signed by python3-dkim, with DNS from a static zone. */
+import { authenticate } from "mailauth";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseZone, zoneResolver } from "../../src/dns/zone.ts";
 import { stripForgedAuthResults } from "../../src/pipeline/auth-headers.ts";
-import { type AuthResults, authenticateMessage } from "../../src/pipeline/authenticate.ts";
+import { type AuthResults, authenticateMessage, mailauthInput } from "../../src/pipeline/authenticate.ts";
 import { requireTools } from "../e2e/tools.ts";
 import { buildCorpus, type Corpus, DKIM_TOOLS, plainMessage } from "../support/dkim-corpus.ts";
 
@@ -141,5 +142,64 @@ describe("forged Authentication-Results", () => {
   it("returns the same bytes when there is nothing to remove", () => {
     const raw = enc("Subject: x\r\n\r\nbody\r\n");
     expect(stripForgedAuthResults(raw, "mx.example.test").raw).toBe(raw);
+  });
+});
+
+describe("what mailauth reads: the header section alone when nothing in it signs the body", () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const resolver = zoneResolver(
+    parseZone(`sender.test. TXT "v=spf1 ip4:192.0.2.0/24 -all"
+_dmarc.sender.test. TXT "v=DMARC1; p=reject; sp=quarantine"
+_dmarc.other.test. TXT "v=DMARC1; p=quarantine"
+other.test. TXT "v=spf1 -all"
+`),
+  );
+  const body = `${"abcdefghij".repeat(7)}\r\n`.repeat(40);
+  const unsigned = [
+    `From: a@sender.test\r\nTo: u@b.test\r\nSubject: aligned\r\nMessage-ID: <1@sender.test>\r\n\r\n${body}`,
+    `From: a@other.test\r\nTo: u@b.test\r\nSubject: not aligned\r\n\r\n${body}`,
+    `From: a@sender.test\r\nFrom: b@other.test\r\nSubject: two From fields\r\n\r\n${body}`,
+    `Subject: no From\r\n\r\n${body}`,
+    `From: a@sub.sender.test\r\nSubject: subdomain\r\n\r\n\r\n\r\n${body}`,
+  ];
+
+  it("checks an unsigned message on its header section, with the same results and headers as the whole", async () => {
+    for (const text of unsigned) {
+      const raw = enc(text);
+      const input = mailauthInput(raw);
+      expect(input.length).toBeLessThan(raw.length);
+      expect(new TextDecoder().decode(input)).toBe(text.slice(0, text.indexOf("\r\n\r\n") + 4));
+      for (const ip of ["192.0.2.7", "198.51.100.1"]) {
+        const opts = {
+          ip,
+          helo: "mail.sender.test",
+          sender: "a@sender.test",
+          mta: "mx.example.test",
+          resolver: resolver as never,
+          disableBimi: true,
+          trustReceived: false,
+        };
+        const whole = await authenticate(raw as unknown as Buffer, opts);
+        const part = await authenticate(input as unknown as Buffer, opts);
+        expect(JSON.stringify({ ...part })).toBe(JSON.stringify({ ...whole }));
+      }
+    }
+  });
+
+  it("gives mailauth the whole message when a DKIM or ARC field needs the body, or there is no body", () => {
+    for (const field of [
+      "DKIM-Signature: v=1; a=rsa-sha256; d=sender.test; s=s1; bh=x; b=y",
+      "dkim-signature:v=1",
+      "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=fwd.test; s=s; b=z",
+      "ARC-Message-Signature: i=1; a=rsa-sha256; d=fwd.test; s=s; bh=x; b=y",
+    ]) {
+      const raw = enc(`From: a@sender.test\r\n${field}\r\nSubject: x\r\n\r\n${body}`);
+      expect(mailauthInput(raw)).toBe(raw);
+    }
+    const headersOnly = enc("From: a@sender.test\r\nSubject: x\r\n");
+    expect(mailauthInput(headersOnly)).toBe(headersOnly);
+    // A field that merely mentions a signature in its value, or in a folded line, does not count.
+    const mention = enc(`Subject: about DKIM-Signature: fields\r\n X-Note: arc-seal: no\r\n\r\n${body}`);
+    expect(mailauthInput(mention).length).toBeLessThan(mention.length);
   });
 });

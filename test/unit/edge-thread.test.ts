@@ -37,12 +37,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function ingest(chunks: Uint8Array[], key: string, onPull?: () => void) {
+function ingest(chunks: Uint8Array[], key: string, onPull?: () => void, failAt = -1) {
   let i = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(c) {
       onPull?.();
-      if (i < chunks.length) c.enqueue(chunks[i++]!);
+      if (i === failAt) c.error(new Error("client went away"));
+      else if (i < chunks.length) c.enqueue(chunks[i++]!);
       else c.close();
     },
   });
@@ -78,6 +79,28 @@ describe("edge thread", () => {
       expect(raw.endsWith(text)).toBe(true);
     } finally {
       opened.close();
+    }
+  });
+
+  it("stores a body read whole (its request, chunk and end cross as one message)", async () => {
+    const text = "Subject: one chunk\r\nMessage-ID: <t3@sender.test>\r\n\r\nhello\r\n";
+    const res = await ingest([new TextEncoder().encode(text)], "thread-key-0003");
+    const body = (await res.json()) as { stored: boolean; id: string };
+    expect(res.status).toBe(200);
+    const opened = await openEmbeddedStore(dir);
+    try {
+      const raw = new TextDecoder().decode((await opened.store.messages.raw(body.id)) ?? new Uint8Array());
+      expect(raw.endsWith(text)).toBe(true);
+    } finally {
+      opened.close();
+    }
+  });
+
+  it("answers a body that fails, before or after its first chunk, with a failure (never stored)", async () => {
+    const chunk = new TextEncoder().encode("Subject: cut\r\n\r\nbody\r\n");
+    for (const failAt of [0, 1, 2]) {
+      const res = await ingest([chunk, chunk], `thread-key-fail-${failAt}`, undefined, failAt);
+      expect(res.status).toBeGreaterThanOrEqual(400);
     }
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { openSqlite, type SqliteHandle } from "../../edge/sqlite.ts";
+import { openSqlite, type SqliteHandle, type SqliteOptions } from "../../edge/sqlite.ts";
 
 const ins = (k: string, v: number) => ({
   sql: "insert into t (k, v) values (?, ?)",
@@ -17,15 +17,16 @@ describe("node:sqlite group commit", () => {
     handle.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const open = () => {
+  const open = (options: SqliteOptions = {}) => {
     dir = mkdtempSync(join(tmpdir(), "mxedge-gc-"));
-    handle = openSqlite(join(dir, "t.db"));
+    handle = openSqlite(join(dir, "t.db"), options);
     handle.database.exec("create table t (k text primary key, v integer)");
     return handle;
   };
 
   it("commits concurrent batches together, each still all-or-nothing on its own", async () => {
-    const { driver, database } = open();
+    // No early commit in this test, however slow the machine is between the three calls.
+    const { driver, database } = open({ maxGroupWaitMs: 60_000 });
     let commits = 0;
     const exec = database.exec.bind(database);
     database.exec = (sql: string) => {
@@ -58,6 +59,33 @@ describe("node:sqlite group commit", () => {
     await driver.batch([ins("x", 1)]).then(() => order.push("resolved x"));
     await driver.batch([ins("y", 1)]).then(() => order.push("resolved y"));
     expect(order).toEqual(["commit", "resolved x", "commit", "resolved y"]);
+  });
+
+  it("commits a group early once its first batch has waited maxGroupWaitMs, still after the COMMIT", async () => {
+    const { driver, database } = open({ maxGroupWaitMs: 5 });
+    let commits = 0;
+    const exec = database.exec.bind(database);
+    database.exec = (sql: string) => {
+      if (sql === "COMMIT") commits++;
+      return exec(sql);
+    };
+    let turnEnded = false;
+    setImmediate(() => {
+      turnEnded = true;
+    });
+    const a = driver.batch([ins("a", 1)]);
+    const until = performance.now() + 10;
+    while (performance.now() < until) {} // this turn's work goes on past the wait
+    const b = driver.batch([ins("b", 1)]);
+    await Promise.all([a, b]);
+    expect(turnEnded).toBe(false); // answered before the turn ended…
+    expect(commits).toBe(1); // …by one COMMIT for both
+    // Within the wait, a batch joins the open group and waits for the turn as before.
+    const c = driver.batch([ins("c", 1)]);
+    const d = driver.batch([ins("d", 1)]);
+    await Promise.all([c, d]);
+    expect(commits).toBe(2);
+    expect(database.prepare("select count(*) as n from t").get()).toEqual({ n: 4 });
   });
 
   it("close() commits what is still queued", async () => {
