@@ -152,12 +152,6 @@ export class MailStore {
   }
 
   /** QUOTA: bytes stored in all of a user's mailboxes, and the user's own limit (null: the default). */
-  /** The user's own quota (users.quota_bytes), without summing their mail. */
-  async quotaOf(userId: number): Promise<number | null> {
-    const user = await this.#q.quota.get({ userId });
-    return user?.q ?? null;
-  }
-
   async usage(userId: number): Promise<{ usedBytes: number; quotaBytes: number | null }> {
     const used = await this.#db
       .select({ n: sql<number>`coalesce(sum(${messages.size}), 0)` })
