@@ -24,6 +24,19 @@ const uidBetween = and(
   lte(messages.uid, p.max),
 );
 
+/** A message's metadata (MessageMeta), flags parsed from their JSON column. */
+const metaColumns = {
+  uid: messages.uid,
+  modseq: messages.modseq,
+  flags: messages.flags,
+  internalDate: messages.internalDate,
+  size: messages.size,
+  blobId: messages.blobId,
+};
+
+/** The flags column as its stored JSON text, for callers that parse each distinct value once. */
+const flagsText = () => sql<string>`${messages.flags}`;
+
 export function prepareHotQueries(db: Db) {
   return {
     userId: db.select({ id: users.id }).from(users).where(eq(users.login, p.login)).prepare(),
@@ -42,9 +55,8 @@ export function prepareHotQueries(db: Db) {
       .where(eq(mailboxes.userId, p.userId))
       .orderBy(asc(mailboxes.name))
       .prepare(),
-    /** Flags as stored text, for callers that parse each distinct value once. */
     states: db
-      .select({ uid: messages.uid, modseq: messages.modseq, flags: sql<string>`${messages.flags}` })
+      .select({ uid: messages.uid, modseq: messages.modseq, flags: flagsText() })
       .from(messages)
       .where(eq(messages.mailboxId, p.mailboxId))
       .orderBy(asc(messages.uid))
@@ -61,42 +73,15 @@ export function prepareHotQueries(db: Db) {
       .where(eq(messages.mailboxId, p.mailboxId))
       .orderBy(asc(messages.uid))
       .prepare(),
-    meta: db
-      .select({
-        uid: messages.uid,
-        modseq: messages.modseq,
-        flags: messages.flags,
-        internalDate: messages.internalDate,
-        size: messages.size,
-        blobId: messages.blobId,
-      })
-      .from(messages)
-      .where(uidBetween)
-      .orderBy(asc(messages.uid))
-      .prepare(),
+    meta: db.select(metaColumns).from(messages).where(uidBetween).orderBy(asc(messages.uid)).prepare(),
     compactMeta: db
-      .select({
-        uid: messages.uid,
-        modseq: messages.modseq,
-        flags: sql<string>`${messages.flags}`,
-        internalDate: messages.internalDate,
-        size: messages.size,
-        blobId: messages.blobId,
-      })
+      .select({ ...metaColumns, flags: flagsText() })
       .from(messages)
       .where(uidBetween)
       .orderBy(asc(messages.uid))
       .prepare(),
     metaWithStructure: db
-      .select({
-        uid: messages.uid,
-        modseq: messages.modseq,
-        flags: messages.flags,
-        internalDate: messages.internalDate,
-        size: messages.size,
-        blobId: messages.blobId,
-        structure: blobs.structure,
-      })
+      .select({ ...metaColumns, structure: blobs.structure })
       .from(messages)
       .innerJoin(blobs, eq(blobs.id, messages.blobId))
       .where(uidBetween)

@@ -227,12 +227,6 @@ export class MailStore {
     return { messages: out, flagSets };
   }
 
-  /** Every message's UID, modseq and flags, ascending UID. */
-  async states(mailboxId: number): Promise<Array<{ uid: number; modseq: number; flags: string[] }>> {
-    const rows = await this.#q.states.all({ mailboxId });
-    return rows.map((r) => ({ uid: r.uid, modseq: r.modseq, flags: JSON.parse(r.flags) as string[] }));
-  }
-
   async changedSince(
     mailboxId: number,
     modseq: number,
