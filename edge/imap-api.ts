@@ -33,7 +33,7 @@ import type {
   WatchRequestSchema,
   WatchResponse,
 } from "../src/contract-imap.ts";
-import { fromBase64, toBase64 } from "../src/imap/base64.ts";
+import { fromBase64, toBase64 } from "../src/encoding.ts";
 import { formatSet, parseSequenceSet } from "../src/imap/sequence.ts";
 import { StoreError } from "../src/store/errors.ts";
 import type { Store } from "../src/store/index.ts";

@@ -1,5 +1,5 @@
 /** APPEND with flags and date (UIDPLUS: APPENDUID). */
-import { toBase64 } from "../../src/imap/base64.ts";
+import { toBase64 } from "../../src/encoding.ts";
 import { parseDateTime } from "../../src/imap/dates.ts";
 import { tokenText } from "../../src/imap/parser.ts";
 import { parseFlags } from "./changes.ts";
