@@ -78,8 +78,8 @@ function ranges(set: string) {
 export function imapStoreApi(opts: ImapApiOptions) {
   const mail = opts.store.mail;
   const quota = async (userId: number): Promise<QuotaResponse> => {
-    const u = await mail.usage(userId);
-    return { usedBytes: u.usedBytes, limitBytes: u.quotaBytes ?? opts.quotaBytes ?? null };
+    const usedBytes = await mail.usedBytes(userId);
+    return { usedBytes, limitBytes: (await opts.store.directory.quotaOf(userId)) ?? opts.quotaBytes };
   };
 
   return {

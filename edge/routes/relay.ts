@@ -70,8 +70,7 @@ async function quotaReply(ctx: EdgeContext, userIds: number[]): Promise<SmtpRepl
     // Most users have no quota: don't sum their mailboxes on every RCPT to find that out.
     const limit = (await ctx.store.directory.quotaOf(id)) ?? ctx.quotaBytes ?? null;
     if (limit === null) return null;
-    const u = await ctx.store.mail.usage(id);
-    if (u.usedBytes < limit) return null;
+    if ((await ctx.store.mail.usedBytes(id)) < limit) return null;
   }
   return { code: 452, enhanced: "4.2.2", message: "Mailbox full" };
 }

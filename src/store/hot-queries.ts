@@ -40,7 +40,6 @@ const flagsText = () => sql<string>`${messages.flags}`;
 export function prepareHotQueries(db: Db) {
   return {
     userId: db.select({ id: users.id }).from(users).where(eq(users.login, p.login)).prepare(),
-    quota: db.select({ q: users.quotaBytes }).from(users).where(eq(users.id, p.userId)).prepare(),
     mailboxes: db
       .select({
         id: mailboxes.id,

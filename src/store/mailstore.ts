@@ -151,16 +151,15 @@ export class MailStore {
     await this.#db.update(mailboxes).set({ subscribed }).where(eq(mailboxes.id, box.id));
   }
 
-  /** QUOTA: bytes stored in all of a user's mailboxes, and the user's own limit (null: the default). */
-  async usage(userId: number): Promise<{ usedBytes: number; quotaBytes: number | null }> {
+  /** QUOTA: bytes stored in all of a user's mailboxes (their limit is Directory.quotaOf). */
+  async usedBytes(userId: number): Promise<number> {
     const used = await this.#db
       .select({ n: sql<number>`coalesce(sum(${messages.size}), 0)` })
       .from(messages)
       .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
       .where(eq(mailboxes.userId, userId))
       .get();
-    const user = await this.#q.quota.get({ userId });
-    return { usedBytes: Number(used?.n ?? 0), quotaBytes: user?.q ?? null };
+    return Number(used?.n ?? 0);
   }
 
   /** Highest modseq of each mailbox, with its owner's login (for IDLE watchers). */
