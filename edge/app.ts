@@ -53,7 +53,8 @@ export interface EdgeOptions {
   onError?: (err: unknown) => void;
 }
 
-export function createEdgeApp(options: EdgeOptions): Hono {
+/** What every route (and the in-process relay API) runs with, from the options. */
+export function edgeContext(options: EdgeOptions): EdgeContext {
   const ctx: EdgeContext = {
     store: options.store,
     relaySecret: options.relaySecret,
@@ -79,6 +80,11 @@ export function createEdgeApp(options: EdgeOptions): Hono {
     publicUrl: options.publicUrl ?? "http://localhost:8787",
     urlSigningKey: ctx.urlSigningKey,
   };
+  return ctx;
+}
+
+/** The edge's Hono app; `ctx` when the caller also uses the context in-process (edge/embedded.ts). */
+export function createEdgeApp(options: EdgeOptions, ctx: EdgeContext = edgeContext(options)): Hono {
   const report = options.onError ?? ((err: unknown) => console.error("edge error:", err));
 
   const app = new Hono();

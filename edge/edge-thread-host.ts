@@ -1,32 +1,40 @@
 /**
- * Runs the embedded edge on a worker thread (edge/edge-thread.ts) and gives the relay a `fetch` to it.
+ * Runs the embedded edge on a worker thread (edge/edge-thread.ts) and gives the relay its `ingest`.
  *
- * Request bodies are streamed to the thread chunk by chunk (each chunk copied once, then transferred),
- * with at most BODY_WINDOW bytes the app has not acknowledged reading in flight, and the thread's answer comes back whole (the relay API answers are small JSON). If the thread dies,
- * every open exchange fails (the relay turns that into 451) and the next request starts a new thread.
+ * Message bodies are streamed to the thread chunk by chunk (each chunk copied once, then transferred),
+ * with at most BODY_WINDOW bytes the thread has not acknowledged in flight, and the answer comes back
+ * as the relay API's typed answer. If the thread dies, every open exchange fails (the relay turns that
+ * into 451) and the next message starts a new thread.
  */
 import { Worker } from "node:worker_threads";
-import type { EdgeFetch } from "../relay/edge-client.ts";
+import type { IngestResponse, Transaction } from "../src/contract.ts";
 import { BODY_WINDOW, type EdgeWorkerData, type FromWorker, type ToWorker } from "./edge-thread-protocol.ts";
+import type { RelayAnswer } from "./relay-api.ts";
 
 export interface EdgeThread {
-  fetch: EdgeFetch;
+  /** Hands one message to the thread; `signal` gives up on it (the relay's deadline, a lost client). */
+  ingest(
+    transaction: Transaction,
+    idempotencyKey: string,
+    body: ReadableStream<Uint8Array>,
+    signal?: AbortSignal,
+  ): Promise<RelayAnswer<IngestResponse>>;
   close(): Promise<void>;
 }
 
 interface Open {
-  resolve(response: Response): void;
+  resolve(answer: RelayAnswer<IngestResponse>): void;
   reject(error: Error): void;
-  /** Set while the request body is still being sent. */
+  /** Set while the message body is still being sent. */
   reader: ReadableStreamDefaultReader<Uint8Array> | null;
-  /** Body bytes sent but not yet read by the app, and who waits for that to shrink. */
+  /** Body bytes sent but not yet acknowledged by the thread, and who waits for that to shrink. */
   inFlight: number;
   wake: (() => void) | null;
-  /** The request message has gone to the thread (a request with a body goes with its first chunk). */
+  /** The ingest message has gone to the thread (it goes with the body's first chunk). */
   headSent: boolean;
 }
 
-type RequestHead = Extract<ToWorker, { type: "request" }>;
+type IngestHead = Extract<ToWorker, { type: "ingest" }>;
 
 const ENTRY = new URL("./edge-thread.ts", import.meta.url);
 
@@ -72,7 +80,7 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
       void entry.reader?.cancel().catch(() => {});
       entry.wake?.();
       if (m.type === "failed") entry.reject(new Error(`edge thread: ${m.message}`));
-      else entry.resolve(new Response(m.body, { status: m.status, headers: m.headers }));
+      else entry.resolve(m.answer);
     });
     const fail = (reason: string) => {
       for (const [id, entry] of open) {
@@ -81,7 +89,7 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
         entry.wake?.();
         entry.reject(new Error(reason));
       }
-      // The next request starts a new thread (unless the server is shutting down).
+      // The next message starts a new thread (unless the server is shutting down).
       if (!closing) current = spawn(data).then(attach);
     };
     worker.once("error", (err) => fail(`edge thread crashed: ${err.message}`));
@@ -93,16 +101,12 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
   await current;
 
   /**
-   * Streams a request body to the thread. The request message goes with the first chunk, and each chunk
+   * Streams a message body to the thread. The ingest message goes with the first chunk, and each chunk
    * is held until the next read tells whether the body goes on, so it can carry `end`: a message that
    * is complete when it is read (an SMTP DATA of one or two socket reads) crosses as one postMessage
-   * instead of request + body + end. The thread cannot answer a request before its body ended anyway.
+   * instead of head + body + end.
    */
-  async function sendBody(
-    worker: Worker,
-    head: RequestHead,
-    body: ReadableStream<Uint8Array>,
-  ): Promise<void> {
+  async function sendBody(worker: Worker, head: IngestHead, body: ReadableStream<Uint8Array>): Promise<void> {
     const { id } = head;
     const reader = body.getReader();
     const entry = open.get(id);
@@ -137,51 +141,39 @@ export async function startEdgeThread(data: EdgeWorkerData): Promise<EdgeThread>
         }
       }
     } catch (err) {
-      if (!open.has(id)) return;
-      held = null;
-      if (!entry.headSent) post(false); // the thread must know the request to answer its failure
-      send({ type: "abort", id, reason: (err as Error).message || "request body failed" });
+      if (open.get(id) !== entry) return;
+      // The body failed (the client went away mid-DATA): nothing is stored, and the thread drops it.
+      open.delete(id);
+      if (entry.headSent) send({ type: "abort", id, reason: (err as Error).message || "body failed" });
+      entry.reject(new Error(`message body failed: ${(err as Error).message}`));
     }
   }
 
-  const fetch: EdgeFetch = async (request) => {
+  const ingest: EdgeThread["ingest"] = async (transaction, idempotencyKey, body, signal) => {
     const worker = await current;
     const id = nextId++;
-    return new Promise<Response>((resolve, reject) => {
-      open.set(id, { resolve, reject, reader: null, inFlight: 0, wake: null, headSent: false });
-      const head: RequestHead = {
-        type: "request",
-        id,
-        url: request.url,
-        method: request.method,
-        headers: [...request.headers],
-        hasBody: request.body !== null,
-      };
-      request.signal.addEventListener(
+    return new Promise<RelayAnswer<IngestResponse>>((resolve, reject) => {
+      const entry: Open = { resolve, reject, reader: null, inFlight: 0, wake: null, headSent: false };
+      open.set(id, entry);
+      signal?.addEventListener(
         "abort",
         () => {
-          const entry = open.get(id);
-          if (!entry) return;
+          if (open.get(id) !== entry) return;
           open.delete(id);
           void entry.reader?.cancel().catch(() => {});
           entry.wake?.();
-          // A request still held here never reached the thread: nothing to abort there.
-          if (entry.headSent)
-            worker.postMessage({ type: "abort", id, reason: "request aborted" } satisfies ToWorker);
-          entry.reject(new Error("request aborted"));
+          // A message still held here never reached the thread: nothing to abort there.
+          if (entry.headSent) worker.postMessage({ type: "abort", id, reason: "aborted" } satisfies ToWorker);
+          entry.reject(new Error("ingest aborted"));
         },
         { once: true },
       );
-      if (request.body) void sendBody(worker, head, request.body);
-      else {
-        open.get(id)!.headSent = true;
-        worker.postMessage(head);
-      }
+      void sendBody(worker, { type: "ingest", id, transaction, idempotencyKey }, body);
     });
   };
 
   return {
-    fetch,
+    ingest,
     async close() {
       closing = true;
       const worker = await current.catch(() => null);

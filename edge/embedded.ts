@@ -10,9 +10,10 @@ import type { EmailHandlerHook } from "../src/pipeline/handler-stage.ts";
 import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import { compilePolicy } from "../src/rules/index.ts";
 import { createStore, type Store } from "../src/store/index.ts";
-import { createEdgeApp } from "./app.ts";
+import { createEdgeApp, type EdgeOptions, edgeContext } from "./app.ts";
 import { resolverFromConfig } from "./dns-config.ts";
 import { type ImapStoreApi, imapStoreApi } from "./imap-api.ts";
+import { type RelayApi, relayApi } from "./relay-api.ts";
 import { migrateSqlite, openSqlite } from "./sqlite.ts";
 
 export interface EmbeddedStore {
@@ -35,6 +36,8 @@ export interface EmbeddedEdge extends EmbeddedStore {
   app: Hono;
   /** The IMAP store API's operations, for the relay in this process (relay/imap-local.ts). */
   imap: ImapStoreApi;
+  /** The relay API's operations (RCPT, AUTH, ingest), for the relay in this process (relay/edge-local.ts). */
+  relay: RelayApi;
 }
 
 export interface EmbeddedEdgeOptions {
@@ -84,7 +87,7 @@ export function embeddedEdgeOptions(
 
 export async function openEmbeddedEdge(opts: EmbeddedEdgeOptions): Promise<EmbeddedEdge> {
   const opened = await openEmbeddedStore(opts.dataDir);
-  const app = createEdgeApp({
+  const options: EdgeOptions = {
     store: opened.store,
     hostname: opts.hostname,
     relaySecret: opts.relaySecret,
@@ -98,11 +101,13 @@ export async function openEmbeddedEdge(opts: EmbeddedEdgeOptions): Promise<Embed
     handler: opts.handler,
     mailService: opts.mailService,
     dkimSecret: opts.dkimSecret,
-  });
+  };
+  const ctx = edgeContext(options);
+  const app = createEdgeApp(options, ctx);
   const imap = imapStoreApi({
     store: opened.store,
     maxMessageBytes: opts.maxMessageBytes,
     quotaBytes: opts.quotaBytes ?? null,
   });
-  return { ...opened, app, imap };
+  return { ...opened, app, imap, relay: relayApi(ctx) };
 }

@@ -1,6 +1,7 @@
 /**
- * The relay's only way to the edge: `fetch(EDGE_URL)` in remote mode, or the Hono app's `fetch`
- * called in-process when embedded. Every failure becomes a temporary SMTP reply, never a 250.
+ * The relay's way to the edge for its sessions: `RelayEdge`, over HTTP here (`fetch(EDGE_URL)` in remote mode,
+ * or any Hono app's `fetch`), or in-process when embedded (relay/edge-local.ts). Every failure
+ * becomes a temporary SMTP reply, never a 250.
  */
 import {
   type AuthRequest,
@@ -35,33 +36,57 @@ export interface EdgeClientOptions {
 
 export type EdgeResult<T> = { ok: true; value: T } | { ok: false; reply: SmtpReply; reason: string };
 
-export class EdgeClient {
+/** What the relay's sessions ask the edge: SMTP recipients, AUTH (SMTP and IMAP LOGIN), message ingest. */
+export interface RelayEdge {
+  recipient(req: RecipientRequest): Promise<EdgeResult<RecipientResponse>>;
+  auth(req: AuthRequest): Promise<EdgeResult<AuthResponse>>;
+  /** Streams one transaction's message to the edge; resolves once the edge says it is stored (or not). */
+  ingest(
+    transaction: Transaction,
+    idempotencyKey: string,
+    body: ReadableStream<Uint8Array>,
+  ): Promise<EdgeResult<IngestResponse>>;
+  health(): Promise<EdgeResult<{ ok: boolean }>>;
+}
+
+/**
+ * Runs `attempt` with a deadline: after `timeoutMs` the signal aborts it and the answer is 451, so a
+ * stuck edge never holds an SMTP client past the configured timeout.
+ */
+export async function withDeadline<T>(
+  timeoutMs: number,
+  attempt: (signal: AbortSignal) => Promise<EdgeResult<T>>,
+): Promise<EdgeResult<T>> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<EdgeResult<T>>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new Error("edge timeout"));
+      resolve({ ok: false, reply: TEMPFAIL, reason: `edge timeout after ${timeoutMs} ms` });
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([attempt(controller.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class EdgeClient implements RelayEdge {
   readonly #opts: EdgeClientOptions;
   constructor(opts: EdgeClientOptions) {
     this.#opts = opts;
   }
 
-  async #call<T>(
-    path: string,
-    init: RequestInit,
-    parse: (body: unknown) => T | null,
-  ): Promise<EdgeResult<T>> {
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<EdgeResult<T>>((resolve) => {
-      timer = setTimeout(() => {
-        controller.abort(new Error("edge timeout"));
-        resolve({ ok: false, reply: TEMPFAIL, reason: `edge timeout after ${this.#opts.timeoutMs} ms` });
-      }, this.#opts.timeoutMs);
-    });
-    const attempt = (async (): Promise<EdgeResult<T>> => {
+  #call<T>(path: string, init: RequestInit, parse: (body: unknown) => T | null): Promise<EdgeResult<T>> {
+    return withDeadline(this.#opts.timeoutMs, async (signal) => {
       try {
         const headers = new Headers(init.headers);
         headers.set("authorization", `Bearer ${this.#opts.secret}`);
         const request = new Request(new URL(path, this.#opts.baseUrl), {
           ...init,
           headers,
-          signal: controller.signal,
+          signal,
           // Required by the fetch spec for a streamed request body.
           ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
         } as RequestInit);
@@ -85,12 +110,7 @@ export class EdgeClient {
       } catch (err) {
         return { ok: false, reply: TEMPFAIL, reason: `edge unreachable: ${(err as Error).message}` };
       }
-    })();
-    try {
-      return await Promise.race([attempt, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    });
   }
 
   recipient(req: RecipientRequest): Promise<EdgeResult<RecipientResponse>> {
@@ -109,7 +129,6 @@ export class EdgeClient {
     );
   }
 
-  /** Streams one transaction's message to the edge; resolves once the edge says it is stored (or not). */
   ingest(
     transaction: Transaction,
     idempotencyKey: string,

@@ -9,19 +9,20 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startEdgeThread } from "../edge/edge-thread-host.ts";
+import { type EdgeThread, startEdgeThread } from "../edge/edge-thread-host.ts";
 import { embeddedEdgeOptions, openEmbeddedEdge } from "../edge/embedded.ts";
 import type { ImapStoreApi } from "../edge/imap-api.ts";
 import { type LoadedHandler, loadHandler } from "../edge/library/handler-module.ts";
+import type { RelayApi } from "../edge/relay-api.ts";
 import { type Config, type ListenerConfig, listenerProxyPolicy, listenerTls } from "../src/config.ts";
-import { RELAY_PATHS } from "../src/contract.ts";
 import { compilePolicy } from "../src/rules/index.ts";
 import { DnsblSchema, RuleSchema } from "../src/rules/schema.ts";
 import { AcmeManager } from "./acme/manager.ts";
 import { adminEdgeOptions } from "./admin-options.ts";
 import { watchCertFiles } from "./certs/files.ts";
 import { CertStore, makeEntry } from "./certs/store.ts";
-import { EdgeClient, type EdgeFetch } from "./edge-client.ts";
+import { EdgeClient, type EdgeFetch, type RelayEdge } from "./edge-client.ts";
+import { LocalRelayEdge } from "./edge-local.ts";
 import { EdgeMonitor } from "./edge-monitor.ts";
 import { checkEdgeAtStart, EdgeUnreachable, relaySecretFrom } from "./edge-startup.ts";
 import { healthResponse } from "./health.ts";
@@ -92,8 +93,8 @@ export async function serve(
   let http: RunningHttp | null = null;
   let adminToken: string | null = null;
   let closeEdge: () => void | Promise<void> = () => {};
-  /** Embedded mode with the edge thread: what the SMTP side's EdgeClient uses (see below). */
-  let relayFetch: EdgeFetch | null = null;
+  /** Embedded mode: the edge's relay API (RCPT, AUTH, ingest), called in-process (relay/edge-local.ts). */
+  let localRelay: { api: RelayApi; thread: EdgeThread | null } | null = null;
   /** Embedded mode: the edge's IMAP store operations, called in-process (relay/imap-local.ts). */
   let localImap: ImapStoreApi | null = null;
   const storeChanged: Array<() => void> = [];
@@ -107,19 +108,22 @@ export async function serve(
   let edgeAtStart: string | null = null;
   let startCheckFailed: string | null = null;
 
-  const edgeClients = (cfg: Config) => ({
-    edge: new EdgeClient({
-      fetch: relayFetch ?? edgeFetch,
-      baseUrl,
-      secret: relaySecret,
-      timeoutMs: cfg.edge.timeoutMs,
-    }),
+  const wakeImap = () => {
+    for (const fn of storeChanged) fn();
+  };
+  const edgeClients = (cfg: Config): { edge: RelayEdge; imapStore: LocalImapStore | ImapClient } => ({
+    edge: localRelay
+      ? new LocalRelayEdge({
+          ...localRelay,
+          timeoutMs: cfg.edge.timeoutMs,
+          onStored: wakeImap,
+          onError: (err) => log.error("edge.failed", { reason: (err as Error).message }),
+        })
+      : new EdgeClient({ fetch: edgeFetch, baseUrl, secret: relaySecret, timeoutMs: cfg.edge.timeoutMs }),
     imapStore: localImap
       ? new LocalImapStore({
           api: localImap,
-          onWrite: () => {
-            for (const fn of storeChanged) fn();
-          },
+          onWrite: wakeImap,
           onError: (err) => log.error("edge.imap-failed", { reason: (err as Error).message }),
         })
       : new ImapClient({
@@ -187,7 +191,7 @@ export async function serve(
     edgeFetch = async (req) => {
       const res = await app.fetch(req);
       // Any successful write in this process wakes idling IMAP clients (see imap/watcher.ts).
-      if (res.ok && isStoreWrite(req)) for (const fn of storeChanged) fn();
+      if (res.ok && isStoreWrite(req)) wakeImap();
       return res;
     };
     baseUrl = "http://edge.internal";
@@ -196,7 +200,7 @@ export async function serve(
     const stopOutbox = await startOutbox(config, edge.store, http.port, relaySecret, log);
     // MXEDGE_EDGE_THREAD=1: SMTP message ingest (parse, authenticate, rules, store) runs on a second
     // thread, so it does not compete with the SMTP/IMAP sessions for one core; RCPT and AUTH checks stay
-    // here. Opt-in: it pays only with an idle core, and costs ~150-280 MiB of RSS (the reliability load
+    // here. Either way the relay calls the edge's relay API in-process, not through its HTTP routes. Opt-in: it pays only with an idle core, and costs ~150-280 MiB of RSS (the reliability load
     // run: 97 vs 94 msg/s, 1220 vs 936 MiB peak), which a small VPS can't spare.
     // A --handler module holds the user's functions, which live in this thread: ingest stays here then.
     const thread =
@@ -206,14 +210,7 @@ export async function serve(
             log.error("edge.thread.failed", { reason: err.message });
             return null;
           });
-    if (thread) {
-      relayFetch = async (req) => {
-        if (new URL(req.url).pathname !== RELAY_PATHS.messages) return edgeFetch(req);
-        const res = await thread.fetch(req);
-        if (res.ok && isStoreWrite(req)) for (const fn of storeChanged) fn();
-        return res;
-      };
-    }
+    localRelay = { api: edge.relay, thread };
     closeEdge = async () => {
       stopOutbox();
       await thread?.close();

@@ -4,7 +4,7 @@ import type { SecureContext } from "node:tls";
 import { type ListenerConfig, listenerTls } from "../../src/config.ts";
 import type { ConnectionInfo } from "../../src/connection.ts";
 import type { MessageView } from "../../src/imap/structure.ts";
-import type { EdgeClient } from "../edge-client.ts";
+import type { RelayEdge } from "../edge-client.ts";
 import type { ImapStore } from "../imap-client.ts";
 import type { ConnectionLimiter } from "../limits/connections.ts";
 import type { ProtocolHandler } from "../listener.ts";
@@ -18,7 +18,7 @@ import { MailboxWatcher } from "./watcher.ts";
 export interface ImapEngineOptions {
   listener: ListenerConfig;
   hostname: string;
-  edge: EdgeClient;
+  edge: RelayEdge;
   store: ImapStore;
   secureContext: () => SecureContext;
   log: Logger;

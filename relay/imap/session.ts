@@ -10,7 +10,7 @@ import type { ConnectionInfo } from "../../src/connection.ts";
 import { CommandParser, type ParserEvent, tokenText } from "../../src/imap/parser.ts";
 import { formatSet } from "../../src/imap/sequence.ts";
 import type { MessageView } from "../../src/imap/structure.ts";
-import type { EdgeClient } from "../edge-client.ts";
+import type { RelayEdge } from "../edge-client.ts";
 import type { ImapStore } from "../imap-client.ts";
 import type { Logger } from "../log.ts";
 import { append } from "./append.ts";
@@ -33,7 +33,7 @@ export interface SessionOptions {
   /** "starttls": plaintext until STARTTLS; "implicit": TLS from the start (or proxy-terminated). */
   startTls: boolean;
   secureContext: () => SecureContext;
-  edge: EdgeClient;
+  edge: RelayEdge;
   store: ImapStore;
   cache: BodyCache;
   views: ViewCache<MessageView>;

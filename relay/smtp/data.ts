@@ -13,7 +13,7 @@ import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import type { ConnectionInfo } from "../../src/connection.ts";
 import type { SmtpReply } from "../../src/contract.ts";
 import { BARE_NEWLINE, type BareNewlinePolicy, LineEndingFilter } from "../../src/pipeline/line-endings.ts";
-import type { EdgeClient } from "../edge-client.ts";
+import type { RelayEdge } from "../edge-client.ts";
 import type { Logger } from "../log.ts";
 import type { RelayMetrics } from "../metrics.ts";
 import { bridgeBody, type ChunkFilter } from "./body-stream.ts";
@@ -21,7 +21,7 @@ import { LineLengthLimit, lineTooLong } from "./line-length.ts";
 import { buildTransaction } from "./transaction.ts";
 
 export interface DataContext {
-  edge: EdgeClient;
+  edge: RelayEdge;
   log: Logger;
   metrics: RelayMetrics;
   listener: string;

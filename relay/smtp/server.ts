@@ -16,7 +16,7 @@ import {
 import { type Config, type ListenerConfig, listenerTls, parseConfig } from "../../src/config.ts";
 import { type ConnectionInfo, directConnection } from "../../src/connection.ts";
 import type { SmtpReply } from "../../src/contract.ts";
-import type { EdgeClient } from "../edge-client.ts";
+import type { RelayEdge } from "../edge-client.ts";
 import { AuthThrottle } from "../limits/auth-throttle.ts";
 import { ConnectionLimiter } from "../limits/connections.ts";
 import { WindowCounter } from "../limits/window-counter.ts";
@@ -29,7 +29,7 @@ import { sessionConnection, sessionInfo } from "./transaction.ts";
 export interface SmtpEngineOptions {
   listener: ListenerConfig;
   hostname: string;
-  edge: EdgeClient;
+  edge: RelayEdge;
   tls: { key: string; cert: string };
   maxMessageBytes: number;
   maxRecipients: number;

@@ -1,5 +1,5 @@
 /**
- * The embedded edge on a worker thread (edge/edge-thread-host.ts): the relay API answers through it,
+ * The embedded edge on a worker thread (edge/edge-thread-host.ts): messages are ingested through it,
  * a streamed body arrives whole, and a body the edge refuses early stops being sent.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeThread, startEdgeThread } from "../../edge/edge-thread-host.ts";
 import { openEmbeddedStore } from "../../edge/embedded.ts";
 import { parseConfig } from "../../src/config.ts";
-import { encodeTransaction, IDEMPOTENCY_HEADER, TRANSACTION_HEADER } from "../../src/contract.ts";
 import { testTransaction } from "../support/transaction.ts";
 
 const SECRET = "thread-relay-secret-0123456789";
@@ -48,18 +47,7 @@ function ingest(chunks: Uint8Array[], key: string, onPull?: () => void, failAt =
     },
   });
   const tx = testTransaction({ mailFrom: "a@sender.test", rcptTo: ["bob@example.test"] });
-  return thread.fetch(
-    new Request("http://edge.internal/relay/v1/messages", {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${SECRET}`,
-        [TRANSACTION_HEADER]: encodeTransaction(tx),
-        [IDEMPOTENCY_HEADER]: key,
-      },
-      body,
-      duplex: "half",
-    } as RequestInit),
-  );
+  return thread.ingest(tx, key, body);
 }
 
 describe("edge thread", () => {
@@ -69,9 +57,9 @@ describe("edge thread", () => {
     const chunks = Array.from({ length: Math.ceil(bytes.length / 700) }, (_, k) =>
       bytes.subarray(k * 700, (k + 1) * 700),
     );
-    const res = await ingest(chunks, "thread-key-0001");
-    const body = (await res.json()) as { stored: boolean; id: string };
-    expect(res.status).toBe(200);
+    const answer = await ingest(chunks, "thread-key-0001");
+    if (!answer.ok) throw new Error(answer.refusal.error);
+    const body = answer.value;
     expect(body.stored).toBe(true);
     const opened = await openEmbeddedStore(dir);
     try {
@@ -84,9 +72,9 @@ describe("edge thread", () => {
 
   it("stores a body read whole (its request, chunk and end cross as one message)", async () => {
     const text = "Subject: one chunk\r\nMessage-ID: <t3@sender.test>\r\n\r\nhello\r\n";
-    const res = await ingest([new TextEncoder().encode(text)], "thread-key-0003");
-    const body = (await res.json()) as { stored: boolean; id: string };
-    expect(res.status).toBe(200);
+    const answer = await ingest([new TextEncoder().encode(text)], "thread-key-0003");
+    if (!answer.ok) throw new Error(answer.refusal.error);
+    const body = answer.value;
     const opened = await openEmbeddedStore(dir);
     try {
       const raw = new TextDecoder().decode((await opened.store.messages.raw(body.id)) ?? new Uint8Array());
@@ -96,22 +84,44 @@ describe("edge thread", () => {
     }
   });
 
-  it("answers a body that fails, before or after its first chunk, with a failure (never stored)", async () => {
-    const chunk = new TextEncoder().encode("Subject: cut\r\n\r\nbody\r\n");
+  it("fails a body that fails, before or after its first chunk (never stored)", async () => {
+    const chunk = new TextEncoder().encode("Subject: cut\r\nMessage-ID: <cut@sender.test>\r\n\r\nbody\r\n");
     for (const failAt of [0, 1, 2]) {
-      const res = await ingest([chunk, chunk], `thread-key-fail-${failAt}`, undefined, failAt);
-      expect(res.status).toBeGreaterThanOrEqual(400);
+      await expect(ingest([chunk, chunk], `thread-key-fail-${failAt}`, undefined, failAt)).rejects.toThrow(
+        /client went away/,
+      );
     }
+    // The thread dropped each of them: the whole message, sent now, is stored once and new.
+    const answer = await ingest([chunk, chunk], "thread-key-fail-whole");
+    expect(answer.ok && answer.value.duplicate).toBe(false);
+  });
+
+  it("gives up on a message when its signal aborts, and the thread drops it", async () => {
+    const controller = new AbortController();
+    const tx = testTransaction({ mailFrom: "a@sender.test", rcptTo: ["bob@example.test"] });
+    const first = new TextEncoder().encode("Subject: slow\r\nMessage-ID: <slow@sender.test>\r\n\r\n");
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (sent++ === 0) return c.enqueue(first.slice());
+        await new Promise((r) => setTimeout(r, 50));
+        c.enqueue(new TextEncoder().encode("more\r\n"));
+      },
+    });
+    const pending = thread.ingest(tx, "thread-key-abort-1", body, controller.signal);
+    await new Promise((r) => setTimeout(r, 120));
+    controller.abort(new Error("deadline"));
+    await expect(pending).rejects.toThrow(/aborted/);
   });
 
   it("answers 413 for an oversized body and stops pulling it", async () => {
     let pulls = 0;
     const chunk = new Uint8Array(10_000).fill(0x61);
     const chunks = Array.from({ length: 1000 }, () => chunk); // 10 MB offered, limit 100 kB
-    const res = await ingest(chunks, "thread-key-0002", () => pulls++);
-    expect(res.status).toBe(413);
+    const answer = await ingest(chunks, "thread-key-0002", () => pulls++);
+    expect(answer.ok ? null : [answer.status, answer.refusal.reply.code]).toEqual([413, 552]);
     await new Promise((r) => setTimeout(r, 200));
-    // At most the 1 MiB flow-control window (~105 chunks) plus what the edge read (~11) was pulled.
+    // At most the 1 MiB flow-control window (~105 chunks) plus what the edge took (~11) was pulled.
     expect(pulls).toBeLessThan(150);
   });
 });
