@@ -38,7 +38,8 @@ const incoming = new Map<number, Incoming>();
 
 async function ingest(id: number, m: Incoming): Promise<void> {
   try {
-    const raw = concatBytes(m.parts, m.size);
+    // A message that came in one chunk is used as it is: the chunk was copied for the transfer.
+    const raw = m.parts.length === 1 ? m.parts[0]! : concatBytes(m.parts, m.size);
     const answer = await edge.relay.ingest({
       transaction: m.transaction,
       idempotencyKey: m.idempotencyKey,
