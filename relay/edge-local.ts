@@ -18,7 +18,7 @@ import {
 import { readLimited } from "../src/streams.ts";
 import { type EdgeResult, type RelayEdge, withDeadline } from "./edge-client.ts";
 
-export interface LocalSmtpEdgeOptions {
+export interface LocalRelayEdgeOptions {
   api: RelayApi;
   /** Where messages are ingested when the edge runs on its own thread; else `api.ingest`, here. */
   thread?: Pick<EdgeThread, "ingest"> | null;
@@ -33,8 +33,8 @@ const fromAnswer = <T>(a: RelayAnswer<T>): EdgeResult<T> =>
   a.ok ? a : { ok: false, reply: a.refusal.reply, reason: a.refusal.error };
 
 export class LocalRelayEdge implements RelayEdge {
-  readonly #opts: LocalSmtpEdgeOptions;
-  constructor(opts: LocalSmtpEdgeOptions) {
+  readonly #opts: LocalRelayEdgeOptions;
+  constructor(opts: LocalRelayEdgeOptions) {
     this.#opts = opts;
   }
 

@@ -102,6 +102,9 @@ export interface ImapStore {
   copy(user: string, mailboxId: number, uids: string, to: string, move: boolean): Promise<CopyResponse>;
 }
 
+/** STORE's arguments, as every ImapStore takes them (user, mailbox, UID set, op, flags, UNCHANGEDSINCE). */
+export type StoreArgs = Parameters<ImapStore["store"]>;
+
 export class ImapClient implements ImapStore {
   readonly #opts: ImapClientOptions;
   constructor(opts: ImapClientOptions) {
@@ -179,14 +182,7 @@ export class ImapClient implements ImapStore {
       throw new ImapStoreError("unavailable", status, "edge sent an unexpected body");
     }
   }
-  store(
-    user: string,
-    mailboxId: number,
-    uids: string,
-    op: "add" | "remove" | "replace",
-    flags: string[],
-    unchangedSince: number | null,
-  ) {
+  store(...[user, mailboxId, uids, op, flags, unchangedSince]: StoreArgs) {
     return this.#post("store", { user, mailboxId, uids, op, flags, unchangedSince }, StoreResponseSchema);
   }
   expunge(user: string, mailboxId: number, uids: string | null) {

@@ -7,7 +7,7 @@
 import type { ImapStoreApi } from "../edge/imap-api.ts";
 import { imapFailure } from "../edge/imap-api.ts";
 import { type BodyEntry, expandCompactFetch, type FetchRow } from "../src/contract-imap.ts";
-import { type ImapStore, ImapStoreError } from "./imap-client.ts";
+import { type ImapStore, ImapStoreError, type StoreArgs } from "./imap-client.ts";
 
 export interface LocalImapStoreOptions {
   api: ImapStoreApi;
@@ -85,14 +85,7 @@ export class LocalImapStore implements ImapStore {
       };
     });
   }
-  store(
-    user: string,
-    mailboxId: number,
-    uids: string,
-    op: "add" | "remove" | "replace",
-    flags: string[],
-    unchangedSince: number | null,
-  ) {
+  store(...[user, mailboxId, uids, op, flags, unchangedSince]: StoreArgs) {
     return this.#call(() => this.#api.store({ user, mailboxId, uids, op, flags, unchangedSince }), true);
   }
   expunge(user: string, mailboxId: number, uids: string | null) {

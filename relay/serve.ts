@@ -198,10 +198,11 @@ export async function serve(
     // The relay's Prometheus metrics and health share the HTTP port with the edge's API.
     http = await serveHttp((req) => admin(req) ?? app.fetch(req), config.http.host, config.http.port);
     const stopOutbox = await startOutbox(config, edge.store, http.port, relaySecret, log);
+    // The relay calls the edge's relay API in-process (relay/edge-local.ts), not through its HTTP routes.
     // MXEDGE_EDGE_THREAD=1: SMTP message ingest (parse, authenticate, rules, store) runs on a second
     // thread, so it does not compete with the SMTP/IMAP sessions for one core; RCPT and AUTH checks stay
-    // here. Either way the relay calls the edge's relay API in-process, not through its HTTP routes. Opt-in: it pays only with an idle core, and costs ~150-280 MiB of RSS (the reliability load
-    // run: 97 vs 94 msg/s, 1220 vs 936 MiB peak), which a small VPS can't spare.
+    // here. Opt-in: it pays only with an idle core, and costs ~150-280 MiB of RSS (bench:smtp: about
+    // 595 vs 370 MiB peak), which a small VPS can't spare.
     // A --handler module holds the user's functions, which live in this thread: ingest stays here then.
     const thread =
       env.MXEDGE_EDGE_THREAD !== "1" || handler
