@@ -50,6 +50,21 @@ function ingest(chunks: Uint8Array[], key: string, onPull?: () => void, failAt =
   return thread.ingest(tx, key, body);
 }
 
+/** The answer says stored, and the stored message ends with `text`, byte for byte (after the edge's headers). */
+async function expectStored(answer: Awaited<ReturnType<typeof ingest>>, text: string) {
+  if (!answer.ok) throw new Error(answer.refusal.error);
+  expect(answer.value.stored).toBe(true);
+  const opened = await openEmbeddedStore(dir);
+  try {
+    const raw = new TextDecoder().decode(
+      (await opened.store.messages.raw(answer.value.id)) ?? new Uint8Array(),
+    );
+    expect(raw.endsWith(text)).toBe(true);
+  } finally {
+    opened.close();
+  }
+}
+
 describe("edge thread", () => {
   it("stores a message streamed in many chunks, byte for byte", async () => {
     const text = `Subject: via thread\r\nMessage-ID: <t1@sender.test>\r\n\r\n${"line\r\n".repeat(2000)}`;
@@ -57,31 +72,12 @@ describe("edge thread", () => {
     const chunks = Array.from({ length: Math.ceil(bytes.length / 700) }, (_, k) =>
       bytes.subarray(k * 700, (k + 1) * 700),
     );
-    const answer = await ingest(chunks, "thread-key-0001");
-    if (!answer.ok) throw new Error(answer.refusal.error);
-    const body = answer.value;
-    expect(body.stored).toBe(true);
-    const opened = await openEmbeddedStore(dir);
-    try {
-      const raw = new TextDecoder().decode((await opened.store.messages.raw(body.id)) ?? new Uint8Array());
-      expect(raw.endsWith(text)).toBe(true);
-    } finally {
-      opened.close();
-    }
+    await expectStored(await ingest(chunks, "thread-key-0001"), text);
   });
 
   it("stores a body read whole (its request, chunk and end cross as one message)", async () => {
     const text = "Subject: one chunk\r\nMessage-ID: <t3@sender.test>\r\n\r\nhello\r\n";
-    const answer = await ingest([new TextEncoder().encode(text)], "thread-key-0003");
-    if (!answer.ok) throw new Error(answer.refusal.error);
-    const body = answer.value;
-    const opened = await openEmbeddedStore(dir);
-    try {
-      const raw = new TextDecoder().decode((await opened.store.messages.raw(body.id)) ?? new Uint8Array());
-      expect(raw.endsWith(text)).toBe(true);
-    } finally {
-      opened.close();
-    }
+    await expectStored(await ingest([new TextEncoder().encode(text)], "thread-key-0003"), text);
   });
 
   it("fails a body that fails, before or after its first chunk (never stored)", async () => {

@@ -10,6 +10,15 @@ const ins = (k: string, v: number) => ({
   method: "run" as const,
 });
 
+/** Calls `fn` every time the connection runs COMMIT. */
+function onCommit(database: SqliteHandle["database"], fn: () => void) {
+  const exec = database.exec.bind(database);
+  database.exec = (sql: string) => {
+    if (sql === "COMMIT") fn();
+    return exec(sql);
+  };
+}
+
 describe("node:sqlite group commit", () => {
   let handle: SqliteHandle;
   let dir: string;
@@ -28,11 +37,7 @@ describe("node:sqlite group commit", () => {
     // No early commit in this test, however slow the machine is between the three calls.
     const { driver, database } = open({ maxGroupWaitMs: 60_000 });
     let commits = 0;
-    const exec = database.exec.bind(database);
-    database.exec = (sql: string) => {
-      if (sql === "COMMIT") commits++;
-      return exec(sql);
-    };
+    onCommit(database, () => commits++);
     const a = driver.batch([ins("a", 1), ins("a2", 1)]);
     // Fails on its second statement: its first must be rolled back too, and only this caller sees it.
     const b = driver.batch([ins("b", 2), ins("a", 2)]);
@@ -51,11 +56,7 @@ describe("node:sqlite group commit", () => {
   it("settles a batch only after its COMMIT, and later batches get their own commit", async () => {
     const { driver, database } = open();
     const order: string[] = [];
-    const exec = database.exec.bind(database);
-    database.exec = (sql: string) => {
-      if (sql === "COMMIT") order.push("commit");
-      return exec(sql);
-    };
+    onCommit(database, () => order.push("commit"));
     await driver.batch([ins("x", 1)]).then(() => order.push("resolved x"));
     await driver.batch([ins("y", 1)]).then(() => order.push("resolved y"));
     expect(order).toEqual(["commit", "resolved x", "commit", "resolved y"]);
@@ -64,11 +65,7 @@ describe("node:sqlite group commit", () => {
   it("commits a group early once its first batch has waited maxGroupWaitMs, still after the COMMIT", async () => {
     const { driver, database } = open({ maxGroupWaitMs: 5 });
     let commits = 0;
-    const exec = database.exec.bind(database);
-    database.exec = (sql: string) => {
-      if (sql === "COMMIT") commits++;
-      return exec(sql);
-    };
+    onCommit(database, () => commits++);
     let turnEnded = false;
     setImmediate(() => {
       turnEnded = true;
