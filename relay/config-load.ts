@@ -34,6 +34,17 @@ export interface ConfigOverrides {
 
 type Json = Record<string, unknown>;
 
+/**
+ * `:LINE:COLUMN` of a syntax error: smol-toml's error carries both; V8's JSON errors say
+ * "(line N column M)" when they know it.
+ */
+function syntaxPosition(err: unknown): string {
+  const e = err as { line?: unknown; column?: unknown; message?: string };
+  if (typeof e.line === "number" && typeof e.column === "number") return `:${e.line}:${e.column}`;
+  const at = /line (\d+) column (\d+)/.exec(e.message ?? "");
+  return at ? `:${at[1]}:${at[2]}` : "";
+}
+
 function readConfigFile(path: string): Json {
   let text: string;
   try {
@@ -49,7 +60,9 @@ function readConfigFile(path: string): Json {
       throw new Error("expected a table/object");
     return value as Json;
   } catch (err) {
-    throw new ConfigError(`config file ${path}: ${(err as Error).message.split("\n")[0]}`);
+    throw new ConfigError(
+      `config file ${path}${syntaxPosition(err)}: ${(err as Error).message.split("\n")[0]}`,
+    );
   }
 }
 

@@ -3,6 +3,7 @@
  * the API returned it (`--json`), or lines for a person. Embedded and remote use exactly this code.
  */
 import { newWebhookSecret } from "../../src/webhooks/sign.ts";
+import { messageText } from "./message-text.ts";
 import type { AdminTransport, ApiResponse } from "./transport.ts";
 
 export class CommandUsageError extends Error {}
@@ -455,20 +456,7 @@ const COMMANDS: Record<string, Handler> = {
       unknown
     >;
     if (o.json) return ok(jsonOut(m));
-    const s = (m.summary ?? {}) as { from?: string; to?: string[]; subject?: string; date?: string };
-    const env = (m.envelope ?? {}) as { mailFrom?: string; rcptTo?: string[] };
-    return ok(
-      `${[
-        `id          ${m.id}`,
-        `received    ${new Date(Number(m.receivedAt)).toISOString()}`,
-        `mail from   ${env.mailFrom || "<>"}`,
-        `rcpt to     ${(env.rcptTo ?? []).join(", ")}`,
-        `from        ${s.from ?? "-"}`,
-        `to          ${(s.to ?? []).join(", ") || "-"}`,
-        `subject     ${s.subject ?? "-"}`,
-        `date        ${s.date ?? "-"}`,
-      ].join("\n")}\n`,
-    );
+    return ok(messageText(m));
   },
   async "messages raw"(api, [id]) {
     const res = await call(api, "GET", `/api/messages/${enc(need(id, "messages raw <id>"))}/raw`);

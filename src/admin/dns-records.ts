@@ -9,24 +9,38 @@ import {
   normaliseName,
   type SrvRecord,
 } from "../dns/resolver.ts";
+import { formatIp, parseIp } from "../net/ip.ts";
 import type { DkimKeyInfo } from "./dkim-store.ts";
 import type { DomainSettings } from "./domain-settings.ts";
 import type { MailService } from "./mail-service.ts";
 import { mtaStsId, mtaStsPolicy } from "./mta-sts.ts";
 
-export type DnsRecordType = "MX" | "TXT" | "CNAME" | "SRV";
+export type DnsRecordType = "MX" | "TXT" | "CNAME" | "SRV" | "A" | "AAAA";
 
 export interface DnsRecord {
   /** Fully qualified, without the trailing dot. */
   name: string;
   type: DnsRecordType;
-  /** Presentation value: `10 mx.example.net` (MX), the TXT text, the CNAME target, `0 1 993 host` (SRV). */
+  /**
+   * Presentation value: `10 mx.example.net` (MX), the TXT text, the CNAME target, `0 1 993 host` (SRV),
+   * the address (A/AAAA).
+   */
   value: string;
   /** What the record is for (a column of the check table). */
   purpose: string;
 }
 
 export const DNS_TTL = 3600;
+
+/**
+ * The record that points a web name (mta-sts.<domain>, autoconfig.<domain>) at the edge: a CNAME to its
+ * host name, or an A/AAAA record when publicUrl names the edge by address (a CNAME can't hold an address).
+ */
+function webHostRecord(name: string, webHost: string, purpose: string): DnsRecord {
+  const ip = parseIp(webHost.replace(/^\[(.*)\]$/, "$1"));
+  if (ip === null) return { name, type: "CNAME", value: webHost, purpose };
+  return { name, type: ip.family === 4 ? "A" : "AAAA", value: formatIp(ip), purpose };
+}
 
 export async function expectedRecords(
   domain: string,
@@ -51,7 +65,7 @@ export async function expectedRecords(
       purpose: "DMARC",
     },
     { name: `_mta-sts.${domain}`, type: "TXT", value: `v=STSv1; id=${policyId}`, purpose: "MTA-STS" },
-    { name: `mta-sts.${domain}`, type: "CNAME", value: service.webHost, purpose: "MTA-STS policy host" },
+    webHostRecord(`mta-sts.${domain}`, service.webHost, "MTA-STS policy host"),
     {
       name: `_smtp._tls.${domain}`,
       type: "TXT",
@@ -70,7 +84,7 @@ export async function expectedRecords(
       value: `0 1 ${service.ports.imaps} ${service.mailHost}`,
       purpose: "IMAP (RFC 6186)",
     },
-    { name: `autoconfig.${domain}`, type: "CNAME", value: service.webHost, purpose: "autoconfig host" },
+    webHostRecord(`autoconfig.${domain}`, service.webHost, "autoconfig host"),
   );
   return records;
 }
@@ -137,6 +151,12 @@ async function lookup(resolver: DnsResolver, r: DnsRecord): Promise<string[]> {
       );
     case "CNAME":
       return ((await resolver(r.name, "CNAME")) as string[]).map(normaliseName);
+    case "A":
+    case "AAAA":
+      return ((await resolver(r.name, r.type)) as string[]).map((a) => {
+        const ip = parseIp(a);
+        return ip === null ? a : formatIp(ip);
+      });
     case "TXT":
       return ((await resolver(r.name, "TXT")) as string[][]).map((parts) => parts.join(""));
   }
@@ -159,6 +179,9 @@ function judge(r: DnsRecord, live: string[]): CheckStatus {
     }
     case "CNAME":
       return live.includes(normaliseName(r.value)) ? "ok" : "different";
+    case "A":
+    case "AAAA":
+      return live.includes(r.value) ? "ok" : "different";
     case "TXT": {
       const prefix = txtPrefix(r.value);
       const same = live.filter((t) => txtPrefix(t) === prefix);

@@ -131,6 +131,10 @@ describe.runIf(enabled)("Dovecot passwd-file import", () => {
     const show = await mx.cli(["messages", "show", first?.id ?? ""]);
     expect(show.stdout).toMatch(/^subject {5}import ARGON2ID$/m);
     expect(show.stdout).toMatch(/^mail from {3}argon2id@imp\.test$/m);
+    // The text view carries the verdicts --json has (SPF for the client's address, DKIM, DMARC, ARC).
+    expect(show.stdout).toMatch(/^spf {9}\w+ \(.*client 127\.0\.0\.1/m);
+    for (const check of ["dkim", "dmarc", "arc", "dnsbl", "rules"])
+      expect(show.stdout).toMatch(new RegExp(`^${check} +\\S`, "m"));
     const raw = await mx.cli(["messages", "raw", first?.id ?? ""]);
     expect(raw.code).toBe(0);
     expect(raw.stdout).toMatch(/^Received: /);

@@ -61,7 +61,13 @@ describe("configuration errors", () => {
   it("a file that is not TOML, and a file that does not exist", async () => {
     expectOneLineError(
       await cli(["config", "check", "--config", file("broken.toml", "this is = = not toml")]),
-      /config file .*broken\.toml: /,
+      /config file .*broken\.toml:1:\d+: /,
+    );
+    // The line and column of the error, so a long file's mistake can be found.
+    const long = file("long.toml", 'hostname = "mx.example.net"\n\n[limits]\nmaxMessageBytes = = 5\n');
+    expectOneLineError(
+      await cli(["config", "check", "--config", long]),
+      /config file .*long\.toml:4:19: Invalid TOML document/,
     );
     expectOneLineError(
       await cli(["config", "check", "--config", join(dir, "missing.toml")]),

@@ -63,6 +63,26 @@ describe("mxedge dns", () => {
     ]);
   });
 
+  it("points the web names at an edge named by address with A/AAAA records, not a CNAME", async () => {
+    for (const [publicUrl, type, address] of [
+      ["http://127.0.0.1:8787", "A", "127.0.0.1"],
+      ["https://[2001:DB8::10]", "AAAA", "2001:db8::10"],
+    ] as const) {
+      const byIp = mailService({ hostname: "mx.host.test", publicUrl });
+      const list = await expectedRecords("example.test", domainSettings({}), byIp, []);
+      const web = list.filter((r) => r.name.startsWith("mta-sts.") || r.name.startsWith("autoconfig."));
+      expect(web.map((r) => `${r.type} ${r.value}`)).toEqual([`${type} ${address}`, `${type} ${address}`]);
+      const zone = renderZone("example.test", list, byIp);
+      expect(zone).not.toMatch(/CNAME/);
+      expect(zone).toMatch(new RegExp(`^mta-sts +3600 IN ${type} +${address.replace(/\./g, "\\.")}$`, "m"));
+      const results = await checkRecords(list, zoneResolver(parseZone(zone)));
+      expect(results.map((r) => r.status)).toEqual(Array(list.length).fill("ok"));
+      const moved = zone.replace(new RegExp(`(mta-sts .*) ${address.replace(/\./g, "\\.")}`), "$1 192.0.2.1");
+      const after = await checkRecords(list, zoneResolver(parseZone(moved)));
+      expect(after.filter((r) => r.status !== "ok").map((r) => r.purpose)).toEqual(["MTA-STS policy host"]);
+    }
+  });
+
   it("treats other TXT records at the apex as unrelated, and a SERVFAIL as an error", async () => {
     const list = await records();
     const zone = `${renderZone("example.test", list, service)}\n@ TXT "google-site-verification=abc"\n_smtp._tls SERVFAIL\n`;
