@@ -23,6 +23,7 @@ import { WindowCounter } from "../limits/window-counter.ts";
 import type { Logger } from "../log.ts";
 import { type RelayMetrics, relayMetrics } from "../metrics.ts";
 import { receiveData } from "./data.ts";
+import { hideAuthUntilSecure } from "./ehlo-auth.ts";
 import { batchReplies } from "./reply-batch.ts";
 import { sessionConnection, sessionInfo } from "./transaction.ts";
 
@@ -363,6 +364,7 @@ export function createSmtpEngine(opts: SmtpEngineOptions): SmtpEngine {
           log.info("smtp.errors.limit", { session: id, client: info.client.address, errors: state.errors }),
         );
         batchReplies(connection);
+        if (!isMx) hideAuthUntilSecure(connection as SmtpConnectionHook & { secure: boolean });
       }
       log.info("smtp.connect", {
         session: id,

@@ -1,12 +1,13 @@
 /**
  * Hostile clients against a real `mxedge serve`, over raw sockets:
  *  - STARTTLS command injection (CVE-2011-0411): plaintext pipelined behind STARTTLS is discarded.
+ *  - AUTH is advertised only on a secure session (587 after STARTTLS, 465 at once).
  *  - the open-relay matrix without AUTH: no source-route, %-hack, bang path or literal is accepted.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningMxedge } from "./harness.ts";
 import { listMessages, startWithUser } from "./smtp-fixtures.ts";
-import { openSession } from "./smtp-raw.ts";
+import { openSession, RawSmtp } from "./smtp-raw.ts";
 
 let mx: RunningMxedge;
 beforeAll(async () => {
@@ -50,6 +51,29 @@ describe("STARTTLS injection (CVE-2011-0411)", () => {
     // Had the injected MAIL run, this RCPT would be accepted.
     const rcpt = await c.command("RCPT TO:<someone@example.test>");
     expect(rcpt?.code).toBe(503);
+    c.close();
+  });
+});
+
+describe("AUTH only where it can succeed (RFC 4954 §4)", () => {
+  it("587 advertises AUTH after STARTTLS, not before, and still refuses it in plaintext", async () => {
+    const c = await RawSmtp.open(mx.ports.submission);
+    expect((await c.reply())?.code).toBe(220);
+    const plain = await c.command("EHLO client.e2e.test");
+    expect(plain?.text).toContain("STARTTLS");
+    expect(plain?.text).not.toMatch(/^250[- ]AUTH\b/m);
+    expect((await c.command("AUTH PLAIN AHVzZXIAcGFzcw=="))?.code).toBe(538);
+    expect((await c.command("STARTTLS"))?.code).toBe(220);
+    await c.startTls();
+    const secure = await c.command("EHLO client.e2e.test");
+    expect(secure?.text).toMatch(/^250[- ]AUTH PLAIN LOGIN$/m);
+    c.close();
+  });
+
+  it("465 (implicit TLS) advertises AUTH at once", async () => {
+    const c = await RawSmtp.openTls(mx.ports.submissions);
+    expect((await c.reply())?.code).toBe(220);
+    expect((await c.command("EHLO client.e2e.test"))?.text).toMatch(/^250[- ]AUTH PLAIN LOGIN$/m);
     c.close();
   });
 });

@@ -28,6 +28,16 @@ export class RawSmtp {
     return new RawSmtp(socket);
   }
 
+  /** Implicit TLS (port 465): the handshake first, then the greeting inside it. */
+  static async openTls(port: number, host = "127.0.0.1"): Promise<RawSmtp> {
+    const socket = tlsConnect({ port, host, rejectUnauthorized: false, servername: "mx.e2e.test" });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("secureConnect", resolve);
+      socket.once("error", reject);
+    });
+    return new RawSmtp(socket);
+  }
+
   #attach(socket: Socket): void {
     socket.on("data", (d: Buffer) => {
       this.#buffer += d.toString("latin1");
