@@ -51,3 +51,24 @@ export function stripForgedAuthResults(
   merged.set(raw.subarray(headerLength), out.length);
   return { raw: merged, removed };
 }
+
+/** An RFC 8601 pvalue: the address or login as it is when it is one, else a quoted-string. */
+function pvalue(text: string): string {
+  if (/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+(?:@[A-Za-z0-9.-]+)?$/.test(text)) return text;
+  return `"${text.replace(/[\\"]/g, "\\$&").replace(/[\r\n]/g, "")}"`;
+}
+
+/**
+ * RFC 8601 §2.7.6: the `auth` method records a successful SMTP AUTH as `smtp.auth=<identity>`. Added to
+ * our Authentication-Results field as its first result, or as a field of its own when the checks did not
+ * run (no resolver configured), so a submission's stored copy says who sent it.
+ */
+export function withSmtpAuth(headers: string, authservId: string, user: string): string {
+  const result = `auth=pass smtp.auth=${pvalue(user)}`;
+  const ours = new RegExp(
+    `^(Authentication-Results:[ \\t]*${authservId.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[ \\t]*;)`,
+    "mi",
+  );
+  if (ours.test(headers)) return headers.replace(ours, `$1\r\n ${result};`);
+  return `${headers}Authentication-Results: ${authservId};\r\n ${result}\r\n`;
+}

@@ -7,7 +7,7 @@
  */
 import type { SmtpReply, Transaction } from "../contract.ts";
 import type { DnsResolver } from "../dns/resolver.ts";
-import { stripForgedAuthResults } from "./auth-headers.ts";
+import { stripForgedAuthResults, withSmtpAuth } from "./auth-headers.ts";
 import { type AuthResults, authenticateMessage } from "./authenticate.ts";
 
 export interface AuthPolicy {
@@ -36,7 +36,11 @@ export async function runAuthStage(
   policy: AuthPolicy | undefined,
 ): Promise<AuthStageOutcome> {
   const cleaned = stripForgedAuthResults(raw, authservId).raw;
-  if (!policy) return { kind: "checked", raw: cleaned, results: null, headers: "", dmarc: null };
+  const user = tx.session.user;
+  if (!policy) {
+    const headers = user ? withSmtpAuth("", authservId, user) : "";
+    return { kind: "checked", raw: cleaned, results: null, headers, dmarc: null };
+  }
   // DKIM and ARC verify the message as the sender sent it, before anything is removed.
   const { results, headers } = await authenticateMessage({
     raw,
@@ -71,5 +75,11 @@ export async function runAuthStage(
       : failed?.policy === "quarantine"
         ? { action: "quarantine" as const }
         : null;
-  return { kind: "checked", raw: cleaned, results, headers, dmarc };
+  return {
+    kind: "checked",
+    raw: cleaned,
+    results,
+    headers: user ? withSmtpAuth(headers, authservId, user) : headers,
+    dmarc,
+  };
 }

@@ -138,6 +138,10 @@ describe.runIf(enabled)("Dovecot passwd-file import", () => {
     const raw = await mx.cli(["messages", "raw", first?.id ?? ""]);
     expect(raw.code).toBe(0);
     expect(raw.stdout).toMatch(/^Received: /);
+    // Sent with SMTP AUTH: our Authentication-Results names the login (RFC 8601 smtp.auth).
+    expect(raw.stdout).toMatch(
+      /\r\nAuthentication-Results: [^;]+;\r\n auth=pass smtp\.auth=argon2id@imp\.test;/,
+    );
     expect(raw.stdout).toMatch(/\r\nSubject: import ARGON2ID\r\n[\s\S]*\r\n\r\nHello from smtplib\.\r\n$/);
   });
 });
