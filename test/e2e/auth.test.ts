@@ -7,12 +7,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCorpus, type Corpus, DKIM_TOOLS, plainMessage } from "../support/dkim-corpus.ts";
+import { buildCorpus, type Corpus, dkimCorpusAvailable, plainMessage } from "../support/dkim-corpus.ts";
 import { type RunningMxedge, startMxedge } from "./harness.ts";
 import { swaks } from "./swaks.ts";
-import { requireTools } from "./tools.ts";
 
-const enabled = requireTools("swaks", ...DKIM_TOOLS);
+const enabled = dkimCorpusAvailable("swaks");
 
 interface Detail {
   auth: {

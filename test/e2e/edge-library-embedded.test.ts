@@ -6,10 +6,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCorpus, DKIM_TOOLS } from "../support/dkim-corpus.ts";
+import { buildCorpus, dkimCorpusAvailable } from "../support/dkim-corpus.ts";
 import { cli, ROOT, type RunningMxedge, startMxedge } from "./harness.ts";
 import { swaks } from "./swaks.ts";
-import { requireTools } from "./tools.ts";
 import { installMxedge, USER_WORKER } from "./user-worker.ts";
 import {
   type Api,
@@ -22,7 +21,7 @@ import {
   userWorkerCases,
 } from "./user-worker-cases.ts";
 
-const have = requireTools("swaks", ...DKIM_TOOLS);
+const have = dkimCorpusAvailable("swaks");
 const CF_SAMPLE = join(ROOT, "test/fixtures/cloudflare-email-worker/worker.ts");
 
 describe.skipIf(!have)("mxedge serve --handler (embedded)", () => {

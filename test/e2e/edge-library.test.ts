@@ -9,9 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCorpus, DKIM_TOOLS } from "../support/dkim-corpus.ts";
+import { buildCorpus, dkimCorpusAvailable } from "../support/dkim-corpus.ts";
 import { ROOT, type RunningMxedge, startMxedge } from "./harness.ts";
-import { requireTools } from "./tools.ts";
 import {
   installMxedge,
   migratedLocalD1,
@@ -23,7 +22,7 @@ import { type Api, apiClient, type CaseContext, seed, userWorkerCases } from "./
 
 const RELAY_SECRET = "user-worker-relay-secret";
 const ADMIN_TOKEN = "user-worker-admin-token";
-const have = requireTools("swaks", ...DKIM_TOOLS);
+const have = dkimCorpusAvailable("swaks");
 
 describe.skipIf(!have)("mxedge/edge in a user's Worker (wrangler dev + mxedge relay --edge)", () => {
   let dev: WranglerDev | undefined;

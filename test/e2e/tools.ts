@@ -21,6 +21,27 @@ export function requireTools(...names: string[]): boolean {
   return false;
 }
 
+/**
+ * Python modules a test imports (`<python> -c "import …"`), checked like requireTools: a machine can have
+ * a command such as dkimsign from one Python and run the tests' scripts with another that lacks the module
+ * (a pyenv `python3` first on PATH, say). `hint` names what installs them.
+ */
+export function requirePythonModules(modules: string[], hint: string, python = "python3"): boolean {
+  const missing = modules.filter((m) => {
+    try {
+      execFileSync(python, ["-c", `import ${m}`], { stdio: "ignore" });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) return true;
+  const what = `${python} module(s) ${missing.join(", ")}`;
+  if (process.env.CI === "true") throw new Error(`missing required ${what} under CI (${hint})`);
+  console.warn(`skipping: ${what} not installed (${hint})`);
+  return false;
+}
+
 export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {

@@ -6,8 +6,28 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { requirePythonModules, requireTools } from "../e2e/tools.ts";
 
 export const DKIM_TOOLS = ["dknewkey", "dkimsign", "arcsign"];
+
+/**
+ * Whether the corpus can be built here: the python3-dkim commands, and the modules its scripts import
+ * (dkim; nacl for Ed25519 keys; authres for ARC) in Debian's Python, which runs them. Under CI a missing one fails the run; elsewhere the
+ * tests that need the corpus skip with the install hint.
+ */
+export function dkimCorpusAvailable(...moreTools: string[]): boolean {
+  return (
+    requireTools(...moreTools, ...DKIM_TOOLS) &&
+    requirePythonModules(
+      ["dkim", "nacl", "authres"],
+      "apt-get install python3-dkim python3-nacl python3-authres",
+      DEBIAN_PYTHON,
+    )
+  );
+}
+
+/** The interpreter of Debian's python3-dkim commands, whatever `python3` is first on PATH. */
+const DEBIAN_PYTHON = "/usr/bin/python3";
 
 const ARC_SIGN = `import sys, dkim
 msg = sys.stdin.buffer.read()
@@ -63,7 +83,7 @@ export function buildCorpus(): Corpus {
   const forwarded = `${sign(BASE("alice@signed.test", "arc forward"), "sel1", "signed.test", "rsa1")}forwarded by fwd.test\r\n`;
   const withAr = `Authentication-Results: fwd.test; dkim=pass header.d=signed.test; spf=pass smtp.mailfrom=alice@signed.test; dmarc=pass header.from=signed.test\r\n${forwarded}`;
   // dkimpy's API on raw bytes (its arcsign CLI reads stdin as text and hashes LF-only line ends).
-  const arcHeaders = sh("/usr/bin/python3", ["-c", ARC_SIGN, join(dir, "arc1.key")], withAr).replace(
+  const arcHeaders = sh(DEBIAN_PYTHON, ["-c", ARC_SIGN, join(dir, "arc1.key")], withAr).replace(
     /\r?\n/g,
     "\r\n",
   );

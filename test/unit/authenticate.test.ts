@@ -4,10 +4,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseZone, zoneResolver } from "../../src/dns/zone.ts";
 import { stripForgedAuthResults } from "../../src/pipeline/auth-headers.ts";
 import { type AuthResults, authenticateMessage, mailauthInput } from "../../src/pipeline/authenticate.ts";
-import { requireTools } from "../e2e/tools.ts";
-import { buildCorpus, type Corpus, DKIM_TOOLS, plainMessage } from "../support/dkim-corpus.ts";
+import { buildCorpus, type Corpus, dkimCorpusAvailable, plainMessage } from "../support/dkim-corpus.ts";
 
-const enabled = requireTools(...DKIM_TOOLS);
+const enabled = dkimCorpusAvailable();
 
 describe.runIf(enabled)("authenticate stage (mailauth) on an independently signed corpus", () => {
   let corpus: Corpus;

@@ -4,11 +4,10 @@ import { migrateSqlite, openSqlite } from "../../edge/sqlite.ts";
 import { parseZone, zoneResolver } from "../../src/dns/zone.ts";
 import { compilePolicy } from "../../src/rules/index.ts";
 import { createStore } from "../../src/store/index.ts";
-import { requireTools } from "../e2e/tools.ts";
 import { PARITY_RULES, pipelineSuite } from "../shared/pipeline-suite.ts";
-import { buildCorpus, DKIM_TOOLS } from "../support/dkim-corpus.ts";
+import { buildCorpus, dkimCorpusAvailable } from "../support/dkim-corpus.ts";
 
-if (requireTools(...DKIM_TOOLS)) {
+if (dkimCorpusAvailable()) {
   const corpus = buildCorpus();
   const handle = openSqlite(":memory:");
   await migrateSqlite(handle);
