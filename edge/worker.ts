@@ -20,20 +20,27 @@ import { createEdgeApp, type EdgeOptions } from "./app.ts";
 import { type D1Database, d1Driver } from "./d1.ts";
 
 export interface Env {
+  /** The D1 database (`[[d1_databases]]` binding `DB`), with migrations/ applied. */
   DB: D1Database;
+  /** Secret the relay presents (`wrangler secret put RELAY_SECRET`); also signs webhook download links. */
   RELAY_SECRET: string;
+  /** Bearer token of the admin API (`wrangler secret put ADMIN_TOKEN`). */
   ADMIN_TOKEN: string;
+  /** The MX host name: in Received headers, DNS records, MTA-STS and client autoconfig. */
   MXEDGE_HOSTNAME?: string;
+  /** Largest message the edge stores, in bytes (default 25 MiB). */
   MAX_MESSAGE_BYTES?: string;
   /** DNS for SPF/DKIM/DMARC: a static zone (text), else DNS-over-HTTPS at DOH_URL (default Cloudflare). */
   DNS_ZONE?: string;
+  /** DNS-over-HTTPS endpoint (JSON API) when DNS_ZONE is unset; default Cloudflare's. */
   DOH_URL?: string;
   /** "tempfail" (451 on DNS trouble) or "accept" (default). */
   AUTH_ON_TEMPERROR?: string;
   /** "false" turns DMARC enforcement off. */
   ENFORCE_DMARC?: string;
-  /** Rules and DNSBL lists as JSON, in the same shape as the config file's [[rules]] and [[dnsbl]]. */
+  /** Rules as JSON, in the same shape as the config file's [[rules]]. */
   RULES?: string;
+  /** DNSBL zones as JSON, the shape of the config file's [[dnsbl]]. */
   DNSBL?: string;
   /** The Worker's public URL, for signed download links in webhook payloads. */
   PUBLIC_URL?: string;
@@ -41,10 +48,13 @@ export interface Env {
   WEBHOOK_ALLOW?: string;
   /** Secret that encrypts DKIM private keys at rest (`wrangler secret put DKIM_KEY`, 16+ characters). */
   DKIM_KEY?: string;
-  /** Public ports mail clients use, for autoconfig and SRV records (defaults 465, 587, 993, 143). */
+  /** The public submissions (implicit TLS) port, named in autoconfig and SRV records; default 465. */
   SUBMISSIONS_PORT?: string;
+  /** The public submission (STARTTLS) port; default 587. */
   SUBMISSION_PORT?: string;
+  /** The public IMAPS port; default 993. */
   IMAPS_PORT?: string;
+  /** The public IMAP (STARTTLS) port; default 143. */
   IMAP_PORT?: string;
 }
 

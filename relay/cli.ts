@@ -14,13 +14,14 @@ import { listenerTls } from "../src/config.ts";
 import { StoreError } from "../src/store/index.ts";
 import { adminTransport } from "./cli/admin-transport.ts";
 import { ADMIN_NOUNS, ApiError, type CommandOptions, CommandUsageError, runCommand } from "./cli/commands.ts";
+import { CLI_OPTIONS } from "./cli/options.ts";
 import { ConfigError, type ConfigOverrides, loadConfig, PORT_OPTIONS } from "./config-load.ts";
 import { StartupError } from "./edge-startup.ts";
 import { createLogger, levelFromEnv } from "./log.ts";
 
 const VERSION = "0.1.0";
 
-const USAGE = `usage: mxedge <command> [options]
+export const USAGE = `usage: mxedge <command> [options]
 
 commands:
   serve                         run edge + relay in one process (embedded SQLite in --data)
@@ -69,38 +70,7 @@ function parse(argv: string[]) {
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: {
-      config: { type: "string" },
-      data: { type: "string" },
-      hostname: { type: "string" },
-      host: { type: "string" },
-      http: { type: "string" },
-      edge: { type: "string" },
-      "dns-zone": { type: "string" },
-      handler: { type: "string" },
-      smtp: { type: "string" },
-      submission: { type: "string" },
-      submissions: { type: "string" },
-      imap: { type: "string" },
-      imaps: { type: "string" },
-      json: { type: "boolean", default: false },
-      "password-stdin": { type: "boolean", default: false },
-      state: { type: "string" },
-      token: { type: "string" },
-      "token-file": { type: "string" },
-      selector: { type: "string" },
-      algo: { type: "string" },
-      format: { type: "string" },
-      limit: { type: "string" },
-      "plus-addressing": { type: "string" },
-      "mta-sts": { type: "string" },
-      "dmarc-policy": { type: "string" },
-      "dmarc-rua": { type: "string" },
-      "tls-rpt-rua": { type: "string" },
-      "secret-stdin": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-      version: { type: "boolean", short: "v", default: false },
-    },
+    options: CLI_OPTIONS,
   });
 }
 

@@ -11,7 +11,9 @@ const port = z.number().int().min(0).max(65535);
 export const ProxyPolicySchema = z.strictObject({
   /** CIDRs of the proxies allowed to send a PROXY header; a peer in this list must send one. */
   trusted: z.array(z.string().min(1)).default([]),
+  /** A trusted peer must send its whole header within this, else the connection is closed without a banner. */
   timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+  /** Largest PROXY v2 header accepted (with its TLVs); larger closes the connection. */
   maxHeaderBytes: z.number().int().min(16).max(65_535).default(4096),
   /** Serve peers outside `trusted` as direct connections (a PROXY header from them is then an error). */
   allowDirect: z.boolean().default(false),
@@ -22,9 +24,13 @@ export const ListenerRoles = ["mx", "submission", "submissions", "imap", "imaps"
 export type ListenerRole = (typeof ListenerRoles)[number];
 
 export const ListenerSchema = z.strictObject({
+  /** Names the listener in logs and metrics; the port flags (--smtp, --imaps, …) set the listener of that name. */
   name: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be lower-case letters, digits and dashes"),
+  /** mx: inbound port 25, no AUTH · submission: 587, STARTTLS then AUTH · submissions: 465 · imap: 143 · imaps: 993. */
   role: z.enum(ListenerRoles),
+  /** Bind address (`::` for IPv6 too). */
   host: z.string().min(1).default("0.0.0.0"),
+  /** The TCP port; 0 picks a free one (tests). */
   port,
   /**
    * "starttls": plain, upgraded by STARTTLS · "implicit": TLS from the first byte (465/993)
@@ -32,6 +38,7 @@ export const ListenerSchema = z.strictObject({
    * Defaults follow the role: implicit for submissions/imaps, starttls otherwise.
    */
   tls: z.enum(["starttls", "implicit", "proxy"]).optional(),
+  /** With `tls = "proxy"`: count every session as TLS even when the PROXY header carries no SSL TLV. */
   assumeTls: z.boolean().default(false),
   /** PROXY protocol on this listener: `true` uses the global policy, an object overrides it. */
   proxy: z.union([z.boolean(), ProxyPolicySchema.partial()]).default(false),
@@ -43,14 +50,25 @@ export const AcmeSchema = z.strictObject({
   directoryUrl: z.url().default("https://acme-v02.api.letsencrypt.org/directory"),
   /** Names on the certificate; the first is its common name. */
   domains: z.array(z.string().min(1).max(253)).min(1),
+  /** The ACME account's contact address (expiry notices). */
   email: z.string().min(3).optional(),
+  /** http-01: the CA fetches a token from port 80 of each name · dns-01: a TXT record through the Cloudflare API. */
   challenge: z.enum(["http-01", "dns-01"]).default("http-01"),
   /** HTTP-01: the relay answers /.well-known/acme-challenge/ (and nothing else) on this port. */
-  http: z.strictObject({ host: z.string().min(1).default("0.0.0.0"), port: port.default(80) }).prefault({}),
+  http: z
+    .strictObject({
+      /** Where the HTTP-01 responder listens. */
+      host: z.string().min(1).default("0.0.0.0"),
+      /** The CA always connects to port 80; another port needs a forward from 80. */
+      port: port.default(80),
+    })
+    .prefault({}),
   /** DNS-01 through the Cloudflare API; the token comes from MXEDGE_CLOUDFLARE_TOKEN or `tokenFile`. */
   cloudflare: z
     .strictObject({
+      /** Cloudflare's API base (tests point it at a local stand-in). */
       apiUrl: z.url().default("https://api.cloudflare.com/client/v4"),
+      /** A file holding the API token (Zone:DNS:Edit), e.g. a systemd credential. */
       tokenFile: z.string().min(1).optional(),
       /** Skips the zone lookup (the token then needs only DNS:Edit on that zone). */
       zoneId: z.string().min(1).optional(),
@@ -62,6 +80,7 @@ export const AcmeSchema = z.strictObject({
   caFile: z.string().min(1).optional(),
   /** Check the challenge from here before asking the CA (as acme-client does by default). */
   selfCheck: z.boolean().default(true),
+  /** Renew when the certificate expires within this many days. */
   renewBeforeDays: z.number().min(1).max(89).default(30),
   /** How often the certificate's expiry is checked. */
   checkIntervalMs: z
@@ -77,6 +96,7 @@ export const AcmeSchema = z.strictObject({
     .min(10)
     .max(86_400_000)
     .default(5 * 60_000),
+  /** The longest wait between two failed orders. */
   retryMaxMs: z
     .number()
     .int()
@@ -92,7 +112,13 @@ export const ConfigSchema = z.strictObject({
   /** Where the embedded SQLite database, secrets and generated certificates live. */
   dataDir: z.string().min(1).default("./data"),
   http: z
-    .strictObject({ host: z.string().min(1).default("127.0.0.1"), port: port.default(8787) })
+    /** The HTTP port: admin API, relay API, /metrics, /healthz, /readyz. Keep it on loopback or behind a proxy. */
+    .strictObject({
+      /** Bind address; anything but loopback exposes the admin API to that network. */
+      host: z.string().min(1).default("127.0.0.1"),
+      /** The port (`--http`); the banner of `mxedge serve` prints it. */
+      port: port.default(8787),
+    })
     .prefault({}),
   listeners: z
     .array(ListenerSchema)
@@ -117,9 +143,19 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** PEM files; when both are absent a self-signed certificate is generated in the data directory. */
       cert: z.string().min(1).optional(),
+      /** The private key of `cert` (PEM); give both or neither. */
       key: z.string().min(1).optional(),
       /** More PEM pairs, chosen by the client's SNI name; the first pair above (or ACME's) is the default. */
-      certificates: z.array(z.strictObject({ cert: z.string().min(1), key: z.string().min(1) })).default([]),
+      certificates: z
+        .array(
+          z.strictObject({
+            /** A certificate chain (PEM). */
+            cert: z.string().min(1),
+            /** Its private key (PEM). */
+            key: z.string().min(1),
+          }),
+        )
+        .default([]),
       /** How often the certificate files are checked for changes (replaced files are served without a restart). */
       watchMs: z.number().int().min(100).max(3_600_000).default(5000),
       /** Certificates from an ACME CA (Let's Encrypt), kept in <dataDir>/acme: see relay/acme/. */
@@ -129,12 +165,14 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   limits: z
     .strictObject({
+      /** Largest message, advertised with SIZE; more gets 552 5.3.4 and nothing is stored. */
       maxMessageBytes: z
         .number()
         .int()
         .min(1024)
         .max(512 * 1024 * 1024)
         .default(25 * 1024 * 1024),
+      /** RCPT TO commands per transaction; more get 452 4.5.3. */
       maxRecipients: z.number().int().min(1).max(10_000).default(1000),
       /** IMAP QUOTA (RFC 9208): storage per user in bytes unless the user has its own; null = unlimited. */
       quotaBytes: z.number().int().min(0).nullable().default(null),
@@ -169,6 +207,7 @@ export const ConfigSchema = z.strictObject({
       authFailureDelayMs: z.number().int().min(0).max(60_000).default(1000),
       /** Failed AUTH attempts per client IP within `authFailureWindowMs` before 421 (then per attempt). */
       maxAuthFailures: z.number().int().min(1).max(10_000).default(10),
+      /** The window in which `maxAuthFailures` and the AUTH failure delay count failures. */
       authFailureWindowMs: z.number().int().min(1000).max(86_400_000).default(600_000),
       /** Messages per client IP per minute; 0 = no limit (Postfix smtpd_client_message_rate_limit: 0). */
       messagesPerMinutePerIp: z.number().int().min(0).max(1_000_000).default(0),
@@ -195,11 +234,17 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** system: node:dns (resolv.conf or `servers`) · doh: DNS-over-HTTPS · zone: a static zone file. */
       mode: z.enum(["system", "doh", "zone"]).default("system"),
+      /** mode = system: these resolvers (IP or IP:port) instead of /etc/resolv.conf. */
       servers: z.array(z.string().min(1)).optional(),
+      /** mode = doh: the DNS-over-HTTPS endpoint. */
       dohUrl: z.url().default("https://cloudflare-dns.com/dns-query"),
+      /** mode = doh: JSON (application/dns-json) or RFC 8484 wire format. */
       dohFormat: z.enum(["json", "wire"]).default("json"),
+      /** mode = zone: a BIND-like zone file (`--dns-zone FILE` sets this and the mode). */
       zoneFile: z.string().min(1).optional(),
+      /** One lookup, then it counts as a temporary DNS error. */
       timeoutMs: z.number().int().min(100).max(30_000).default(5000),
+      /** How long answers (and definite negatives, never failures) are cached. */
       cacheTtlMs: z.number().int().min(0).max(3_600_000).default(60_000),
     })
     .refine((d) => d.mode !== "zone" || d.zoneFile !== undefined, "mode = zone needs zoneFile")
@@ -227,13 +272,16 @@ export const ConfigSchema = z.strictObject({
   /** The webhook outbox's retry schedule (defaults: 10 attempts, backoff from 6 minutes up to 6 hours). */
   webhookRetry: z
     .strictObject({
+      /** Attempts of one delivery before it is dead. */
       maxAttempts: z.number().int().min(1).max(100).default(10),
+      /** The wait after the first failure; it doubles per failure, each drawn between half and all of it. */
       baseDelayMs: z
         .number()
         .int()
         .min(10)
         .max(86_400_000)
         .default(6 * 60_000),
+      /** The longest wait between two attempts. */
       maxDelayMs: z
         .number()
         .int()

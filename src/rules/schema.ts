@@ -17,30 +17,49 @@ const results = oneOrMany(z.string().regex(/^!?[a-z]+$/, "a result such as pass,
 
 export const MatchSchema: z.ZodType<Match> = z.lazy(() =>
   z.strictObject({
+    /** Envelope recipients (RCPT TO): holds when any of them matches. */
     rcpt: glob.optional(),
+    /** The envelope recipients' domains: holds when any matches. */
     "rcpt-domain": glob.optional(),
     /** Envelope MAIL FROM. */
     from: glob.optional(),
     /** The From header's address(es). */
     "header-from": glob.optional(),
+    /** CIDRs of the real client IP (from PROXY when proxied). */
     "src-ip": oneOrMany(z.string().min(1)).optional(),
+    /** The HELO/EHLO name. */
     helo: glob.optional(),
+    /** The SPF result: pass, fail, softfail, neutral, none, temperror, permerror. */
     spf: results.optional(),
     /** True when any DKIM signature has one of these results ("!pass": no signature passed). */
     dkim: results.optional(),
+    /** The DMARC result: pass, fail, none, … */
     dmarc: results.optional(),
+    /** The ARC chain result: pass, fail, none. */
     arc: results.optional(),
     /** true: listed on any configured DNSBL; a string or list: listed on one of these zones. */
     dnsbl: z.union([z.boolean(), oneOrMany(z.string().min(1))]).optional(),
     /** Message size bounds in bytes. */
     size: z
       .strictObject({
+        /** Larger than this many bytes. */
         gt: z.number().int().nonnegative().optional(),
+        /** Smaller than this many bytes. */
         lt: z.number().int().positive().optional(),
       })
       .optional(),
-    header: z.strictObject({ name: z.string().min(1), regex: z.string().min(1) }).optional(),
+    /** A header field by name whose value matches the regular expression. */
+    header: z
+      .strictObject({
+        /** The field name, case-insensitive. */
+        name: z.string().min(1),
+        /** A JavaScript regular expression (case-insensitive), tested against each such field's value. */
+        regex: z.string().min(1),
+      })
+      .optional(),
+    /** The SMTP AUTH login of a submission. */
     "auth-user": glob.optional(),
+    /** A nested match that must not hold. */
     not: MatchSchema.optional(),
   }),
 );
@@ -64,6 +83,7 @@ export interface Match {
 }
 
 export const RuleSchema = z.strictObject({
+  /** Shown in the rule trace, logs and errors. */
   name: z.string().min(1).max(200).optional(),
   match: MatchSchema.default({}),
   /**

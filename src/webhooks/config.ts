@@ -2,15 +2,19 @@
 import { z } from "zod";
 
 export const WebhookConfigSchema = z.strictObject({
+  /** Names the endpoint in rules (`webhook <name>`), the CLI and the API. */
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, "letters, digits, dot, dash, underscore"),
+  /** Where the POST goes; private and loopback targets need `webhookAllow`. */
   url: z.url(),
   /** A Standard Webhooks secret: `whsec_` and base64 of at least 16 bytes. */
   secret: z
     .string()
     .regex(/^whsec_[A-Za-z0-9+/]{22,}={0,2}$/, "a whsec_ secret (whsec_ + base64 of 16+ bytes)"),
+  /** json: the parsed message (schema at /api/webhooks/schema.json) · raw: message/rfc822 with x-mxedge-* envelope headers. */
   format: z.enum(["json", "raw"]).default("json"),
   /** Mail for these recipient domains / addresses; none of either: every message. */
   domains: z.array(z.string().min(1)).optional(),
+  /** Mail for these recipient addresses (with `domains`: either matches). */
   addresses: z.array(z.string().min(3)).optional(),
   /** Only when a rule's `webhook <name>` action names it. */
   rulesOnly: z.boolean().default(false),

@@ -27,33 +27,48 @@ export const AttachmentSchema = z.object({
 });
 
 export const WebhookPayloadSchema = z.object({
+  /** The payload format; a new major shape gets a new number. */
   version: z.literal(1),
+  /** What happened: a message was stored. */
   type: z.literal("message.received"),
+  /** The stored message's id (`GET /api/messages/:id`, `mxedge messages show`). */
   id: z.string(),
+  /** When the edge stored it (ISO 8601, UTC). */
   receivedAt: z.string(),
+  /** SMTP envelope: MAIL FROM and every RCPT TO of the transaction. */
   envelope: z.object({ mailFrom: z.string(), rcptTo: z.array(z.string()) }),
+  /** The sending client, from PROXY protocol when there is a load balancer. */
   connection: z.object({ clientIp: z.string(), helo: z.string(), tls: z.boolean() }),
+  /** Every header field in order, as written by the sender. */
   headers: z.array(z.object({ name: z.string(), value: z.string() })),
+  /** The From header's first address. */
   from: AddressSchema.nullable(),
   to: z.array(AddressSchema),
   cc: z.array(AddressSchema),
   replyTo: z.array(AddressSchema),
+  /** Decoded Subject. */
   subject: z.string().nullable(),
+  /** The Date header (postal-mime gives ISO 8601 when it parses). */
   date: z.string().nullable(),
   messageId: z.string().nullable(),
   inReplyTo: z.string().nullable(),
   references: z.array(z.string()),
+  /** The text/plain body (decoded). */
   text: z.string().nullable(),
+  /** The text/html body (decoded). */
   html: z.string().nullable(),
   /** `text` without the quoted message it replies to and without the signature. */
   replyText: z.string().nullable(),
+  /** Attachments, inline as base64 up to the endpoint's `inlineLimitBytes`, else as a signed `url`. */
   attachments: z.array(AttachmentSchema),
+  /** SPF, DKIM (one per signature), DMARC and ARC results, as in `GET /api/messages/:id`. */
   auth: z.object({
     spf: z.unknown().nullable(),
     dkim: z.array(z.unknown()),
     dmarc: z.unknown().nullable(),
     arc: z.unknown().nullable(),
   }),
+  /** The rules that matched, with the actions they took. */
   rules: z.array(z.object({ rule: z.string(), actions: z.array(z.string()) })),
   /** A signed, expiring URL to the raw message as stored. */
   rawUrl: z.string().nullable(),
