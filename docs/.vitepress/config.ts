@@ -1,12 +1,15 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type DefaultTheme, defineConfig } from "vitepress";
-import { generate } from "./gen/generate.ts";
 
 const DOCS = fileURLToPath(new URL("..", import.meta.url));
 
-// Reference tables come from the code's own schemas, regenerated on every load of this config.
-generate(DOCS);
+// Reference tables come from the code's own schemas, regenerated on every load of this config. In a
+// Node process of their own (type stripping), not bundled into this config: they import the product.
+execFileSync(process.execPath, [`${DOCS}.vitepress/gen/generate.ts`], {
+  stdio: ["ignore", "ignore", "inherit"],
+});
 
 type Item = DefaultTheme.SidebarItem & { link: string; pending?: true };
 

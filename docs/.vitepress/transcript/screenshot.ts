@@ -17,7 +17,7 @@ if (!url || !file) {
   process.exit(2);
 }
 const res = await fetch(url).catch(() => null);
-if (!res || res.status !== 200) {
+if (res?.status !== 200) {
   console.log(`${url}: ${res ? res.status : "no answer"}; no screenshot`);
   process.exit(3);
 }

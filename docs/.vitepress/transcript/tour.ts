@@ -45,6 +45,7 @@ export function commandsOf(block: string): Command[] {
 /** Values that differ on every run: ids, times, tokens, keys. */
 export function normalize(text: string): string {
   return text
+    .replace(/\/[\w/.-]*\/mxedge-clone-[\w]+\/mxedge/g, "<CLONE>")
     .replace(/\b[0-9A-HJKMNP-TV-Z]{26}\b/g, "<ULID>")
     .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "<TIME>")
     .replace(/\b\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}/g, "<DATE>")
@@ -81,7 +82,8 @@ export async function runTour(page: string, shotsDir = join(REPO, "docs/public/t
           output = await session.background("npm start", join(clone.dir, "..", "server.log"), /^ready$/m);
         } else {
           const step = await session.run(command.script);
-          if (step.code !== 0) throw new Error(`tour command failed (${step.code}): ${command.script}\n${step.output}`);
+          if (step.code !== 0)
+            throw new Error(`tour command failed (${step.code}): ${command.script}\n${step.output}`);
           output = step.output;
         }
         if (output.trim() !== "") shown.push(output.replace(/\n+$/, ""));
@@ -89,19 +91,26 @@ export async function runTour(page: string, shotsDir = join(REPO, "docs/public/t
       outputs.push(`${shown.join("\n")}\n`);
     }
     let i = 0;
-    let result = page.replace(BLOCK, (_m, open: string, _body: string, close: string) => `${open}${outputs[i++]}${close}`);
+    let result = page.replace(
+      BLOCK,
+      (_m, open: string, _body: string, close: string) => `${open}${outputs[i++]}${close}`,
+    );
     for (const m of [...result.matchAll(SHOT)]) {
       const [slot, path, file] = m as unknown as [string, string, string];
       const out = join(shotsDir, file);
       const shot = await session.run(
         `node ${JSON.stringify(join(REPO, "docs/.vitepress/transcript/screenshot.ts"))} http://127.0.0.1:8787${path} ${JSON.stringify(out)}`,
       );
-      if (shot.code !== 0 && shot.code !== 3) throw new Error(`screenshot of ${path} failed:\n${shot.output}`);
+      if (shot.code !== 0 && shot.code !== 3)
+        throw new Error(`screenshot of ${path} failed:\n${shot.output}`);
       const body =
         shot.code === 0
           ? `![${path}](/tour/${file})`
           : `::: info Screenshot slot\n\`${path}\` is photographed here by \`npm run docs:tour\` once it exists.\n:::`;
-      result = result.replace(slot, `<!-- tour-screenshot ${path} ${file} -->\n${body}\n<!-- /tour-screenshot -->`);
+      result = result.replace(
+        slot,
+        `<!-- tour-screenshot ${path} ${file} -->\n${body}\n<!-- /tour-screenshot -->`,
+      );
     }
     return result;
   } finally {
