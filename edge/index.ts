@@ -1,6 +1,6 @@
 /**
  * `mxedge/edge`: the edge as a library. Compose it in your own Worker (`export default mxedge({ email })`)
- * or Node/Deno process; see README "Write your own edge function".
+ * or Node/Deno process; see docs/edge-functions.md.
  */
 
 export { OutboundDeliveryUnavailableError } from "../src/pipeline/handler-message.ts";

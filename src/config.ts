@@ -261,7 +261,7 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   /** DNSBL/RHSBL zones; a listing refuses the sender at RCPT time (554 5.7.1) unless a rule decides. */
   dnsbl: z.array(DnsblSchema).default([]),
-  /** Rules, in order: see src/rules/schema.ts and the README. */
+  /** Rules, in order: see src/rules/schema.ts and docs/rules.md. */
   rules: z.array(RuleSchema).default([]),
   /** Webhook endpoints (also manageable through the admin API); applied at every start. */
   webhooks: z.array(WebhookConfigSchema).default([]),

@@ -30,13 +30,31 @@ export interface Command {
 
 export function commandsOf(block: string): Command[] {
   const out: Command[] = [];
+  // A command continues on `> ` lines only while it is open: inside a heredoc, or after a trailing `\`.
+  // Other lines starting with `> ` are output (npm prints `> mxedge@0.1.0 start`).
+  let heredoc: string | null = null;
+  let backslash = false;
+  const open = (text: string) => {
+    const here = /<<-?\s*(['"]?)(\w+)\1/.exec(text);
+    if (here && heredoc === null) heredoc = here[2] as string;
+    backslash = text.endsWith("\\");
+  };
   for (const line of block.split("\n")) {
-    if (line.startsWith("$ ")) out.push({ shown: [line], script: line.slice(2) });
-    else if (line.startsWith("> ") || line === ">") {
-      const last = out.at(-1);
-      if (!last) throw new Error(`a continuation line before any command: ${line}`);
+    const last = out.at(-1);
+    if ((heredoc !== null || backslash) && last && (line.startsWith("> ") || line === ">")) {
+      const text = line.slice(2);
       last.shown.push(line);
-      last.script += `\n${line.slice(2)}`;
+      last.script += `\n${text}`;
+      if (heredoc !== null && text === heredoc) heredoc = null;
+      else open(text);
+      if (heredoc === null && !text.endsWith("\\")) backslash = false;
+    } else if (line.startsWith("$ ")) {
+      heredoc = null;
+      out.push({ shown: [line], script: line.slice(2) });
+      open(line.slice(2));
+    } else {
+      heredoc = null;
+      backslash = false;
     }
   }
   return out;
