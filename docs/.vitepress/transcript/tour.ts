@@ -63,6 +63,7 @@ export function commandsOf(block: string): Command[] {
 /** Values that differ on every run: ids, times, tokens, keys. */
 export function normalize(text: string): string {
   return text
+    .replace(/\r\n/g, "\n")
     .replace(/\/[\w/.-]*\/mxedge-clone-[\w]+\/mxedge/g, "<CLONE>")
     .replace(/\b[0-9A-HJKMNP-TV-Z]{26}\b/g, "<ULID>")
     .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "<TIME>")
@@ -104,6 +105,8 @@ export async function runTour(page: string, shotsDir = join(REPO, "docs/public/t
             throw new Error(`tour command failed (${step.code}): ${command.script}\n${step.output}`);
           output = step.output;
         }
+        // A terminal shows CRLF (IMAP, SMTP) as a plain line break.
+        output = output.replace(/\r\n/g, "\n");
         if (output.trim() !== "") shown.push(output.replace(/\n+$/, ""));
       }
       outputs.push(`${shown.join("\n")}\n`);
