@@ -171,6 +171,12 @@ describe("Worker, HTTP API and webhook payload references", () => {
   });
 });
 
+describe("the docs site", () => {
+  it("keeps VitePress' dead-link check on (CI relies on it)", () => {
+    expect(readSource("docs/.vitepress/config.ts")).not.toMatch(/ignoreDeadLinks\s*:/);
+  });
+});
+
 describe("config snippets in docs/", () => {
   const docs = join(ROOT, "docs");
   const pages = readdirSync(docs).filter((f) => f.endsWith(".md"));

@@ -64,8 +64,18 @@ export class Session {
   #waiters: Array<() => void> = [];
   #n = 0;
 
-  constructor(cwd: string, env: Record<string, string | undefined>) {
+  /**
+   * `env` is the session's environment, less MXEDGE_LOG (as in a new terminal). Without a network
+   * namespace of its own, MXEDGE_DNS_ZONE names an empty zone so that no lookup leaves the machine.
+   */
+  constructor(cwd: string, env: Record<string, string | undefined> = process.env) {
     this.isolated = canUnshare();
+    env = { ...env, MXEDGE_LOG: undefined };
+    if (!this.isolated) {
+      const zone = join(cwd, "..", "empty.zone");
+      writeFileSync(zone, "");
+      env.MXEDGE_DNS_ZONE = zone;
+    }
     const bash = ["bash", "--norc", "--noprofile"];
     const [cmd, ...args] = this.isolated ? ["unshare", "-n", ...bash] : bash;
     // Its own process group, so stop() ends the session with everything it started (npm start included).

@@ -81,15 +81,7 @@ export async function runTour(page: string, shotsDir = join(REPO, "docs/public/t
   let session: Session | undefined;
   try {
     clone = freshClone();
-    const env: Record<string, string | undefined> = { ...process.env, MXEDGE_LOG: undefined };
-    session = new Session(clone.dir, env);
-    if (!session.isolated) {
-      // Without a network namespace of its own, keep lookups off the network with an empty zone.
-      const zone = join(clone.dir, "..", "empty.zone");
-      writeFileSync(zone, "");
-      await session.stop();
-      session = new Session(clone.dir, { ...env, MXEDGE_DNS_ZONE: zone });
-    }
+    session = new Session(clone.dir);
     const blocks = [...page.matchAll(BLOCK)];
     const outputs: string[] = [];
     for (const block of blocks) {
