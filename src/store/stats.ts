@@ -81,7 +81,8 @@ export class StatsStore {
     const where: SQL[] = [sql`${ingests.receivedAt} >= ${first}`];
     if (scope.domain) where.push(recipientInDomain(scope.domain));
     if (scope.userId !== undefined) where.push(copiedToUser(scope.userId));
-    const bucket = sql<number>`(${ingests.receivedAt} / ${HOUR_MS}) * ${HOUR_MS}`;
+    const hourMs = sql.raw(String(HOUR_MS));
+    const bucket = sql<number>`(${ingests.receivedAt} / ${hourMs}) * ${hourMs}`;
     const received = await this.#db
       .select({ hour: bucket, n: sql<number>`count(*)` })
       .from(ingests)

@@ -49,7 +49,9 @@ export async function outboundPage(pc: PageContext): Promise<Node> {
         h(
           "span",
           null,
-          actionButton(pc, `${BASE}/outbound/${seg(q.id)}/retry`, "Retry now", { label: `Retry ${q.id}` }),
+          actionButton(pc, `${BASE}/outbound/${seg(q.id)}/retry`, "Retry now", {
+            label: `Retry now: ${q.id}`,
+          }),
           " ",
           actionButton(pc, `${BASE}/outbound/${seg(q.id)}/delete`, "Delete", {
             danger: true,

@@ -130,7 +130,9 @@ export async function webhooksPage(
           : [...(e.filters.domains ?? []), ...(e.filters.addresses ?? [])].join(", ") || "every message",
         e.enabled ? status("ENABLED", "ok") : status("DISABLED", "none"),
         admin
-          ? actionButton(pc, `${BASE}/webhooks/${seg(e.name)}/test`, "Send test", { label: `Test ${e.name}` })
+          ? actionButton(pc, `${BASE}/webhooks/${seg(e.name)}/test`, "Send test", {
+              label: `Send test to ${e.name}`,
+            })
           : "",
       ]),
       "No webhook endpoints.",
