@@ -17,7 +17,7 @@ import { STYLE_CSS } from "./assets/style.ts";
 import { UPLOT_CSS, UPLOT_JS } from "./assets/uplot.ts";
 import { BASE, type PageContext } from "./components.ts";
 import { h, type Node, renderPage } from "./h.ts";
-import { layout } from "./layout.ts";
+import { layout, shell } from "./layout.ts";
 import { accountPage, myMessagesPage } from "./pages/me.ts";
 import { hasOutbound } from "./pages/outbound.ts";
 import { signInPage } from "./pages/sign-in.ts";
@@ -52,6 +52,12 @@ const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/** A page with only a title and a sentence (refusals before any session is known). */
+const plainPage = (title: string, text: string): Node =>
+  shell(title, [
+    h("main", { id: "main" }, h("h1", null, title), h("p", null, text), h("a", { href: BASE }, "Dashboard")),
+  ]);
+
 /** What a signed-in request carries, set by the session middleware. */
 const sessions = new WeakMap<Request, { session: Session; form: Record<string, string> }>();
 
@@ -82,7 +88,7 @@ export function dashboardRoutes(ctx: EdgeContext, api: Hono, options: DashboardO
   app.onError(async (err, c) => {
     // The Origin check's refusal (hono/csrf): a plain 403 page; anything else is the edge's 500.
     if (err instanceof HTTPException && err.status === 403)
-      return c.html(await renderPage(h("p", null, "Forbidden: this form was sent from another site.")), 403);
+      return c.html(await renderPage(plainPage("Forbidden", "This form was sent from another site.")), 403);
     throw err;
   });
 
