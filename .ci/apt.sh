@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive (real clients and proxies). Under CI a failure is fatal.
 set -euo pipefail
-packages=(python3 swaks haproxy nginx-light libnginx-mod-stream openssl python3-dkim python3-nacl python3-authres postfix isync mutt dovecot-imapd dovecot-core pebble systemd iproute2 git)
+packages=(python3 swaks haproxy nginx-light libnginx-mod-stream openssl python3-dkim python3-nacl python3-authres postfix isync mutt dovecot-imapd dovecot-core pebble systemd chromium iproute2 git)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,6 +13,7 @@ import type { Store } from "../src/store/index.ts";
 import { filesSigningKey } from "../src/webhooks/signed-url.ts";
 import { requireBearer } from "./bearer.ts";
 import type { EdgeContext } from "./context.ts";
+import { type DashboardOptions, dashboardRoutes } from "./dashboard/index.ts";
 import { imapStoreApi } from "./imap-api.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { fileRoutes } from "./routes/files.ts";
@@ -49,6 +50,8 @@ export interface EdgeOptions {
   mailService?: MailService;
   /** Secret that encrypts DKIM private keys at rest (Worker secret DKIM_KEY, MXEDGE_DKIM_KEY). */
   dkimSecret?: string;
+  /** The dashboard at /dashboard: client address for its sign-in limit, limits, cookie security. */
+  dashboard?: DashboardOptions;
   /** Where internal errors are reported; defaults to console.error. */
   onError?: (err: unknown) => void;
 }
@@ -118,10 +121,10 @@ export function createEdgeApp(options: EdgeOptions, ctx: EdgeContext = edgeConte
   app.route("/files", fileRoutes(ctx));
   app.route("/", wellKnownRoutes(ctx));
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
-  app.use(
-    "/api/*",
-    requireBearer(() => ctx.adminToken, "mxedge-admin"),
-  );
-  app.route("/api", adminRoutes(ctx));
+  // Authentication (admin token or a domain-scoped token) is part of the admin routes: the dashboard
+  // calls the same routes in-process, as its signed-in principal.
+  const api = adminRoutes(ctx);
+  app.route("/api", api);
+  app.route("/dashboard", dashboardRoutes(ctx, api, options.dashboard));
   return app;
 }

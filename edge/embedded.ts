@@ -1,7 +1,7 @@
 /** The edge in this process on a SQLite file: what `mxedge serve` and the admin CLI open. */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { MailService } from "../src/admin/mail-service.ts";
 import type { Config } from "../src/config.ts";
 import { type Cidr, parseCidrList } from "../src/net/cidr.ts";
@@ -11,6 +11,7 @@ import type { PolicyConfig } from "../src/pipeline/policy-stage.ts";
 import { compilePolicy } from "../src/rules/index.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import { createEdgeApp, type EdgeOptions, edgeContext } from "./app.ts";
+import type { DashboardOptions } from "./dashboard/index.ts";
 import { resolverFromConfig } from "./dns-config.ts";
 import { type ImapStoreApi, imapStoreApi } from "./imap-api.ts";
 import { type RelayApi, relayApi } from "./relay-api.ts";
@@ -54,6 +55,14 @@ export interface EmbeddedEdgeOptions {
   handler?: EmailHandlerHook;
   mailService?: MailService;
   dkimSecret?: string;
+  dashboard?: DashboardOptions;
+}
+
+/** The client's address under @hono/node-server (its bindings carry the Node request's socket). */
+function socketAddress(c: Context): string | null {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  const address = env?.incoming?.socket?.remoteAddress ?? null;
+  return address?.startsWith("::ffff:") ? address.slice(7) : address;
 }
 
 /**
@@ -82,6 +91,12 @@ export function embeddedEdgeOptions(
     policy: compilePolicy(config),
     webhookAllow: parseCidrList(config.webhookAllow),
     publicUrl: config.publicUrl ?? `http://${config.http.host}:${config.http.port}`,
+    dashboard: {
+      clientAddress: socketAddress,
+      // Sign-in failures count like SMTP AUTH and IMAP LOGIN failures, with the same limits.
+      signInLimits: config.limits,
+      publicHttps: config.publicUrl?.startsWith("https:") ?? false,
+    },
   };
 }
 
@@ -101,6 +116,7 @@ export async function openEmbeddedEdge(opts: EmbeddedEdgeOptions): Promise<Embed
     handler: opts.handler,
     mailService: opts.mailService,
     dkimSecret: opts.dkimSecret,
+    dashboard: opts.dashboard,
   };
   const ctx = edgeContext(options);
   const app = createEdgeApp(options, ctx);

@@ -21,6 +21,7 @@ import { runPipeline } from "../src/pipeline/pipeline.ts";
 import { envelopeInput, lookupDnsbls } from "../src/pipeline/policy-stage.ts";
 import { recipientReply } from "../src/pipeline/route.ts";
 import { evaluateRules } from "../src/rules/engine.ts";
+import { recipientDomains } from "../src/store/stats.ts";
 import type { EdgeContext } from "./context.ts";
 
 /** An answer, or a refusal with the HTTP status its route gives it. */
@@ -104,6 +105,11 @@ async function quotaReply(ctx: EdgeContext, userIds: number[]): Promise<SmtpRepl
   return { code: 452, enhanced: "4.2.2", message: "Mailbox full" };
 }
 
+/** Counts a refusal per recipient domain; a failure to count never changes the SMTP answer. */
+async function countRefused(ctx: EdgeContext, rcptTo: string[]): Promise<void> {
+  await ctx.store.stats.count("refused", recipientDomains(rcptTo), ctx.now()).catch(() => {});
+}
+
 export function relayApi(ctx: EdgeContext): RelayApi {
   return {
     maxMessageBytes: ctx.maxMessageBytes,
@@ -114,6 +120,9 @@ export function relayApi(ctx: EdgeContext): RelayApi {
       if (reply.code < 300 && resolution.status === "local")
         reply = (await quotaReply(ctx, resolution.userIds)) ?? reply;
       if (reply.code < 300) reply = (await envelopePolicyReply(ctx, mailFrom, rcptTo, session)) ?? reply;
+      // A refused recipient of one of our domains is counted for the dashboard (never stored otherwise).
+      if (reply.code >= 300 && resolution.status !== "not-local" && resolution.status !== "invalid")
+        await countRefused(ctx, [rcptTo]);
       return { accept: reply.code < 300, reply };
     },
 
@@ -128,8 +137,10 @@ export function relayApi(ctx: EdgeContext): RelayApi {
       }
       if (raw.length > ctx.maxMessageBytes) return tooLarge;
       const outcome = await runPipeline({ transaction, idempotencyKey, raw, scope }, ctx);
-      if (outcome.kind === "refused")
+      if (outcome.kind === "refused") {
+        await countRefused(ctx, transaction.rcptTo);
         return { ok: false, status: 422, refusal: refusal("refused", outcome.reply) };
+      }
       return {
         ok: true,
         value: { stored: true, id: outcome.id, duplicate: outcome.duplicate, reply: outcome.reply },

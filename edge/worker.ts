@@ -125,6 +125,11 @@ export function edgeOptionsFromEnv(env: Env): EdgeOptions {
     policy: policyFrom(env),
     publicUrl: env.PUBLIC_URL,
     dkimSecret: env.DKIM_KEY,
+    // Cloudflare sets CF-Connecting-IP; a client cannot: the dashboard's sign-in limit keys on it.
+    dashboard: {
+      clientAddress: (c) => c.req.header("cf-connecting-ip") ?? null,
+      publicHttps: env.PUBLIC_URL?.startsWith("https:") ?? true,
+    },
     mailService: mailService({
       hostname: env.MXEDGE_HOSTNAME,
       publicUrl: env.PUBLIC_URL,

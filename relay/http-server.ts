@@ -7,7 +7,8 @@ export interface RunningHttp {
 }
 
 export function serveHttp(
-  fetch: (req: Request) => Response | Promise<Response>,
+  /** `env` holds the Node request and response ({ incoming, outgoing }): the client's socket address. */
+  fetch: (req: Request, env: unknown) => Response | Promise<Response>,
   host: string,
   port: number,
 ): Promise<RunningHttp> {

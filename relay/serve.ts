@@ -196,7 +196,11 @@ export async function serve(
     };
     baseUrl = "http://edge.internal";
     // The relay's Prometheus metrics and health share the HTTP port with the edge's API.
-    http = await serveHttp((req) => admin(req) ?? app.fetch(req), config.http.host, config.http.port);
+    http = await serveHttp(
+      (req, env) => admin(req) ?? app.fetch(req, env),
+      config.http.host,
+      config.http.port,
+    );
     const stopOutbox = await startOutbox(config, edge.store, http.port, relaySecret, log);
     // The relay calls the edge's relay API in-process (relay/edge-local.ts), not through its HTTP routes.
     // MXEDGE_EDGE_THREAD=1: SMTP message ingest (parse, authenticate, rules, store) runs on a second

@@ -10,7 +10,9 @@ import {
 } from "../../src/admin/api-schemas.ts";
 import { DomainSettingsSchema, domainSettings } from "../../src/admin/domain-settings.ts";
 import { parseDovecotPasswd } from "../../src/admin/dovecot-passwd.ts";
+import { domainOf, mayManageDomain, scopeDomain } from "../../src/admin/principal.ts";
 import { StoreError } from "../../src/store/index.ts";
+import { principalOf } from "../admin-auth.ts";
 import type { EdgeContext } from "../context.ts";
 import { readBody } from "./admin-validate.ts";
 
@@ -18,7 +20,10 @@ export function adminDirectoryRoutes(ctx: EdgeContext): Hono {
   const app = new Hono();
   const dir = ctx.store.directory;
 
-  app.get("/domains", async (c) => c.json({ domains: await dir.listDomains() }));
+  app.get("/domains", async (c) => {
+    const p = principalOf(c);
+    return c.json({ domains: (await dir.listDomains()).filter((d) => mayManageDomain(p, d.name)) });
+  });
   app.post("/domains", async (c) => {
     const body = await readBody(c, DomainCreate);
     if (!body.ok) return body.response;
@@ -43,7 +48,10 @@ export function adminDirectoryRoutes(ctx: EdgeContext): Hono {
   });
   app.delete("/domains/:domain", async (c) => c.json(await dir.removeDomain(c.req.param("domain"))));
 
-  app.get("/users", async (c) => c.json({ users: await dir.listUsers() }));
+  app.get("/users", async (c) => {
+    const p = principalOf(c);
+    return c.json({ users: (await dir.listUsers()).filter((u) => mayManageDomain(p, domainOf(u.login))) });
+  });
   app.post("/users", async (c) => {
     const body = await readBody(c, UserCreate);
     if (!body.ok) return body.response;
@@ -77,9 +85,12 @@ export function adminDirectoryRoutes(ctx: EdgeContext): Hono {
   });
   app.delete("/users/:login", async (c) => c.json(await dir.removeUser(c.req.param("login"))));
 
-  app.get("/aliases", async (c) =>
-    c.json({ aliases: await dir.listAliases(c.req.query("domain") || undefined) }),
-  );
+  app.get("/aliases", async (c) => {
+    const p = principalOf(c);
+    const asked = c.req.query("domain") || undefined;
+    if (asked && !mayManageDomain(p, asked)) return c.json({ aliases: [] });
+    return c.json({ aliases: await dir.listAliases(asked ?? scopeDomain(p)) });
+  });
   app.post("/aliases", async (c) => {
     const body = await readBody(c, AliasCreate);
     if (!body.ok) return body.response;

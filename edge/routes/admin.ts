@@ -1,6 +1,7 @@
-/** The admin API (/api/...), behind the admin bearer token. */
+/** The admin API (/api/...): the admin token sees everything, a domain-scoped token one domain (admin-scope.ts). */
 import { Hono } from "hono";
-import { fieldIssues, MessageListQuery } from "../../src/admin/api-schemas.ts";
+import { fieldIssues } from "../../src/admin/api-schemas.ts";
+import { scopeDomain, storeScope } from "../../src/admin/principal.ts";
 import { parseMessage } from "../../src/pipeline/parse.ts";
 import { StoreError } from "../../src/store/index.ts";
 import { endpointInput, WebhookConfigSchema } from "../../src/webhooks/config.ts";
@@ -8,9 +9,15 @@ import { webhookPayloadJsonSchema } from "../../src/webhooks/payload.ts";
 import { postSigned } from "../../src/webhooks/post.ts";
 import { webhookRequest } from "../../src/webhooks/request.ts";
 import { checkUrl } from "../../src/webhooks/ssrf.ts";
+import { authenticateAdmin, principalOf } from "../admin-auth.ts";
 import type { EdgeContext } from "../context.ts";
+import { adminAccessRoutes } from "./admin-access.ts";
 import { adminDirectoryRoutes } from "./admin-directory.ts";
 import { adminDnsRoutes } from "./admin-dns.ts";
+import { adminMeRoutes } from "./admin-me.ts";
+import { messageRoutes } from "./admin-messages.ts";
+import { adminScopeGuards } from "./admin-scope.ts";
+import { adminStatsRoutes } from "./admin-stats.ts";
 
 /** The message a `webhook test` delivers: small, obviously synthetic, never stored. */
 const TEST_MESSAGE = new TextEncoder().encode(
@@ -28,32 +35,25 @@ export function adminRoutes(ctx: EdgeContext): Hono {
     throw err;
   });
 
-  app.get("/messages", async (c) => {
-    const q = MessageListQuery.safeParse(c.req.query());
-    if (!q.success) {
-      const issues = fieldIssues(q.error);
-      return c.json({ error: issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues }, 400);
-    }
-    return c.json({ messages: await ctx.store.messages.list(q.data) });
-  });
+  // Who is calling (admin token, domain token, or the dashboard in-process), then what they may do.
+  app.use("*", authenticateAdmin(ctx));
+  app.route("/me", adminMeRoutes(ctx));
+  app.route("/", adminScopeGuards(ctx));
 
-  app.get("/messages/:id", async (c) => {
-    const message = await ctx.store.messages.get(c.req.param("id"));
-    return message ? c.json(message) : c.json({ error: "no such message" }, 404);
-  });
-
-  app.get("/messages/:id/raw", async (c) => {
-    const raw = await ctx.store.messages.raw(c.req.param("id"));
-    if (!raw) return c.json({ error: "no such message" }, 404);
-    return new Response(raw as Uint8Array<ArrayBuffer>, { headers: { "content-type": "message/rfc822" } });
-  });
-
+  messageRoutes(app, ctx, "/messages");
   app.route("/", adminDirectoryRoutes(ctx));
   app.route("/", adminDnsRoutes(ctx));
+  app.route("/", adminAccessRoutes(ctx));
+  app.route("/", adminStatsRoutes(ctx));
 
-  app.get("/webhooks", async (c) =>
-    c.json({ webhooks: (await ctx.store.webhooks.listEndpoints()).map(({ secret: _secret, ...e }) => e) }),
-  );
+  app.get("/webhooks", async (c) => {
+    const domain = scopeDomain(principalOf(c));
+    const endpoints = (await ctx.store.webhooks.listEndpoints()).filter(
+      // A domain admin sees the endpoints that get only their domain's mail.
+      (e) => !domain || (e.filters.domains?.length === 1 && e.filters.domains[0]?.toLowerCase() === domain),
+    );
+    return c.json({ webhooks: endpoints.map(({ secret: _secret, ...e }) => e) });
+  });
   app.post("/webhooks", async (c) => {
     const body = WebhookConfigSchema.safeParse(await c.req.json().catch(() => null));
     if (!body.success) {
@@ -106,6 +106,7 @@ export function adminRoutes(ctx: EdgeContext): Hono {
     const deliveries = await ctx.store.webhooks.listDeliveries({
       state: states.find((s) => s === state),
       ingestId: c.req.query("message"),
+      ...storeScope(principalOf(c)),
     });
     return c.json({ deliveries });
   });

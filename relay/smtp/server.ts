@@ -16,10 +16,10 @@ import {
 import { type Config, type ListenerConfig, listenerTls, parseConfig } from "../../src/config.ts";
 import { type ConnectionInfo, directConnection } from "../../src/connection.ts";
 import type { SmtpReply } from "../../src/contract.ts";
+import { AuthThrottle } from "../../src/limits/auth-throttle.ts";
+import { WindowCounter } from "../../src/limits/window-counter.ts";
 import type { RelayEdge } from "../edge-client.ts";
-import { AuthThrottle } from "../limits/auth-throttle.ts";
 import { ConnectionLimiter } from "../limits/connections.ts";
-import { WindowCounter } from "../limits/window-counter.ts";
 import type { Logger } from "../log.ts";
 import { type RelayMetrics, relayMetrics } from "../metrics.ts";
 import { receiveData } from "./data.ts";

@@ -8,6 +8,7 @@ import {
   DomainCreate,
   DomainUpdate,
   PasswordChange,
+  TokenCreate,
   UserCreate,
   UserImport,
 } from "./api-schemas.ts";
@@ -62,7 +63,12 @@ const ROUTES: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "
     post: { summary: "Add an alias", body: AliasCreate, status: 201 },
   },
   "/api/aliases/{address}": { delete: { summary: "Remove an alias", params: ["address"] } },
-  "/api/messages": { get: { summary: "Stored messages, newest first", query: ["limit", "offset"] } },
+  "/api/messages": {
+    get: {
+      summary: "Search stored messages, newest first (verdict: check:result, e.g. dmarc:fail)",
+      query: ["limit", "offset", "from", "to", "subject", "since", "until", "verdict"],
+    },
+  },
   "/api/messages/{id}": {
     get: { summary: "One message's envelope, summary and authentication results", params: ["id"] },
   },
@@ -75,6 +81,22 @@ const ROUTES: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "
   "/api/deliveries": { get: { summary: "The webhook outbox", query: ["state", "message"] } },
   "/api/deliveries/{id}/attempts": { get: { summary: "Attempts of one delivery", params: ["id"] } },
   "/api/deliveries/{id}/redeliver": { post: { summary: "Queue a delivery again", params: ["id"] } },
+  "/api/tokens": {
+    get: { summary: "API tokens scoped to one domain (admin only)" },
+    post: {
+      summary: "Make a domain-scoped token; the token is in this answer only",
+      body: TokenCreate,
+      status: 201,
+    },
+  },
+  "/api/tokens/{id}": { delete: { summary: "Revoke a scoped token", params: ["id"] } },
+  "/api/stats": {
+    get: {
+      summary: "Received, refused and forwarded per hour; webhook success and latency; queues",
+      query: ["hours"],
+    },
+  },
+  "/api/rules": { get: { summary: "The configured rules in evaluation order (admin only)" } },
 };
 
 export function openApiDocument(): Record<string, unknown> {
@@ -134,8 +156,9 @@ export function openApiDocument(): Record<string, unknown> {
         responses: {
           [String(op.status ?? 200)]: { description: "OK", content: { "application/json": {} } },
           "400": error,
-          "401": { description: "Missing or wrong admin token" },
-          "404": { description: "Not found" },
+          "401": { description: "Missing or wrong token" },
+          "403": { description: "Not allowed with a domain-scoped token" },
+          "404": { description: "Not found (or outside the token's domain)" },
           "409": { description: "Already exists" },
         },
       };

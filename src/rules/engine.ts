@@ -150,7 +150,7 @@ function conditionsHold(rule: CompiledRule, m: Match, input: RuleInput): boolean
   return checks.every((c) => c());
 }
 
-const describe = (a: RuleAction): string =>
+export const describe = (a: RuleAction): string =>
   a.kind === "reject" || a.kind === "tempfail"
     ? `${a.kind} ${a.reply.code} ${a.reply.enhanced}`
     : a.kind === "tag"

@@ -331,3 +331,62 @@ export const webhookAttempts = sqliteTable(
   },
   (t) => [index("webhook_attempts_delivery").on(t.deliveryId)],
 );
+
+/**
+ * API tokens scoped to one domain, for the admin API and the dashboard: whoever holds one sees and
+ * changes only that domain. Only the token's SHA-256 is kept; the token itself is shown once.
+ */
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    domainId: integer("domain_id")
+      .notNull()
+      .references(() => domains.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [uniqueIndex("api_tokens_hash").on(t.tokenHash)],
+);
+
+export type SessionKind = "admin" | "token" | "user";
+
+/**
+ * Dashboard sign-in sessions. The cookie carries a random value; the row is keyed by its SHA-256. A
+ * session ends when it expires, on sign-out, or when what it was opened with changes (`fingerprint`:
+ * the admin token, the scoped token, or the user's password hash).
+ */
+export const dashboardSessions = sqliteTable(
+  "dashboard_sessions",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind").$type<SessionKind>().notNull(),
+    /** api_tokens.id for kind=token, users.id for kind=user, "admin" for the admin token. */
+    subject: text("subject").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    /** The CSRF token every form of this session carries. */
+    csrf: text("csrf").notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("dashboard_sessions_expires").on(t.expiresAt)],
+);
+
+/**
+ * Per-hour counts the store does not otherwise keep, per recipient domain: refusals (RCPT or DATA; the
+ * refused message is not stored) and forwards (kept for the forwarding stage). Received mail is counted
+ * from `ingests`.
+ */
+export const trafficHourly = sqliteTable(
+  "traffic_hourly",
+  {
+    /** Start of the hour, ms since the epoch. */
+    hour: integer("hour").notNull(),
+    domain: text("domain").notNull(),
+    refused: integer("refused").notNull().default(0),
+    forwarded: integer("forwarded").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.domain] })],
+);

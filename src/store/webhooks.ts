@@ -2,12 +2,14 @@
  * Webhook endpoints and the durable outbox: a delivery row per (message, endpoint), written in the same
  * batch as the message, then claimed, attempted and logged by the outbox runner.
  */
-import { and, asc, desc, eq, lte } from "drizzle-orm";
+import { and, asc, desc, eq, lte, sql } from "drizzle-orm";
 import { newId } from "../ids.ts";
 import type { Db } from "./db.ts";
 import { StoreError } from "./errors.ts";
+import { filterConditions } from "./message-search.ts";
 import {
   type DeliveryState,
+  ingests,
   type WebhookFormat,
   webhookAttempts,
   webhookDeliveries,
@@ -212,10 +214,18 @@ export class WebhookStore {
     if (!row) throw new StoreError("not-found", `no delivery ${id}`);
   }
 
-  async listDeliveries(opts: { state?: DeliveryState; ingestId?: string; limit?: number } = {}) {
+  async listDeliveries(
+    opts: { state?: DeliveryState; ingestId?: string; limit?: number; domain?: string; userId?: number } = {},
+  ) {
     const where = [
       opts.state ? eq(webhookDeliveries.state, opts.state) : undefined,
       opts.ingestId ? eq(webhookDeliveries.ingestId, opts.ingestId) : undefined,
+      // A scoped caller sees the deliveries of the messages they may see (see message-search.ts).
+      ...(opts.domain || opts.userId !== undefined
+        ? [
+            sql`${webhookDeliveries.ingestId} in (select ${ingests.id} from ${ingests} where ${sql.join(filterConditions({ domain: opts.domain, userId: opts.userId }), sql` and `)})`,
+          ]
+        : []),
     ].filter((w) => w !== undefined);
     return this.#db
       .select({

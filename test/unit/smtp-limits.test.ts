@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { AuthThrottle } from "../../relay/limits/auth-throttle.ts";
 import { ConnectionLimiter } from "../../relay/limits/connections.ts";
-import { WindowCounter } from "../../relay/limits/window-counter.ts";
 import { RelayMetrics } from "../../relay/metrics.ts";
+import { AuthThrottle } from "../../src/limits/auth-throttle.ts";
+import { WindowCounter } from "../../src/limits/window-counter.ts";
 
 describe("ConnectionLimiter", () => {
   it("caps per IP and in total, and gives slots back once", () => {

@@ -112,7 +112,7 @@ export async function runTour(page: string, shotsDir = join(REPO, "docs/public/t
       const [slot, path, file] = m as unknown as [string, string, string];
       const out = join(shotsDir, file);
       const shot = await session.run(
-        `node ${JSON.stringify(join(REPO, "docs/.vitepress/transcript/screenshot.ts"))} http://127.0.0.1:8787${path} ${JSON.stringify(out)}`,
+        `node ${JSON.stringify(join(REPO, "docs/.vitepress/transcript/screenshot.ts"))} http://127.0.0.1:8787${path} ${JSON.stringify(out)} data/secrets.json`,
       );
       if (shot.code !== 0 && shot.code !== 3)
         throw new Error(`screenshot of ${path} failed:\n${shot.output}`);
