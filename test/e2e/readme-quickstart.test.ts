@@ -77,5 +77,5 @@ describe.runIf(requireTools("git", "python3"))("README quick start", () => {
     expect(stored.code).toBe(0);
     const list = JSON.parse(stored.output) as Array<{ subject: string | null; rcptTo: string[] }>;
     expect(list.map((m) => m.subject)).toContain(subject);
-  });
+  }, 300_000); // a clone, a server start and eight npx commands: ~1 min idle, 2+ on a loaded 2-core machine
 });
